@@ -1,0 +1,42 @@
+# Two commands a fresh machine needs: `make demo` and `make test`.
+PY      := .venv/bin/python
+PIP     := .venv/bin/pip
+HASH    := $(shell cat pyproject.toml requirements-cpu.txt | sha256sum | cut -c1-12)
+BASE    := .venv/.base-$(HASH)
+DEV     := .venv/.dev-$(HASH)
+
+.PHONY: demo test bench bench-scale browser lint clean
+
+.venv/bin/python:
+	python3 -m venv .venv
+
+# CPU torch first (requirements-cpu.txt), so that sentence-transformers does not pull a CUDA build.
+$(BASE): .venv/bin/python
+	$(PIP) install --quiet -r requirements-cpu.txt
+	$(PIP) install --quiet -e .
+	rm -f .venv/.base-* && touch $(BASE)
+
+$(DEV): $(BASE)
+	$(PIP) install --quiet -e '.[dev]'
+	rm -f .venv/.dev-* && touch $(DEV)
+
+demo: $(BASE)
+	.venv/bin/narrative-compare run data/events/wagner-2023 --db narrative.duckdb --out reports
+
+# Debian's chromium for the real-browser report test; installed when missing and we are root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing. Run: sudo apt-get install -y chromium" >&2; exit 2; fi; }
+
+test: $(DEV) browser
+	.venv/bin/pytest -q
+
+bench: $(DEV)
+	$(PY) benchmarks/run.py
+
+lint: $(DEV)
+	.venv/bin/ruff check compare tests benchmarks
+
+clean:
+	rm -rf .venv narrative.duckdb

@@ -1,0 +1,3 @@
+from compare.cli import main
+
+main(prog_name="narrative-compare")

@@ -1,0 +1,201 @@
+"""The `narrative-compare` command line. Each command parses, calls one library function, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from compare import store
+from compare.errors import NarrativeError
+
+
+def db_option(f):
+    return click.option(
+        "--db",
+        envvar="NARRATIVE_DB",
+        default=store.DEFAULT_DB,
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="DuckDB store (env NARRATIVE_DB).",
+    )(f)
+
+
+def model_option(f):
+    return click.option(
+        "--model",
+        envvar="NARRATIVE_MODEL",
+        default=None,
+        type=click.Path(file_okay=False),
+        help="Local sentence-transformers model folder (env NARRATIVE_MODEL; default: bundled all-MiniLM-L6-v2).",
+    )(f)
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as one line of JSON.")(f)
+
+
+def user_errors(f):
+    """Turn the project's own errors into `Error: ...` and exit code 2; bugs keep their traceback."""
+
+    @wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except NarrativeError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def note(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def emit(data: dict, as_json: bool, line: str) -> None:
+    click.echo(json.dumps(data, sort_keys=True) if as_json else line)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="narrative-compare")
+def main():
+    """Compare how different sources tell the same story."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@model_option
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False), help="Folder for the HTML reports.")
+@click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@json_option
+@user_errors
+def run(paths, db, model, out, skip_bad, as_json):
+    """Ingest, segment, embed, align and report PATHS (files or event folders).
+
+    Example: narrative-compare run data/events/wagner-2023
+    """
+    from compare.pipeline import run as run_pipeline
+
+    result = run_pipeline(paths, db=db, model=model, out=out, skip_bad=skip_bad, progress=note)
+    emit(
+        result,
+        as_json,
+        f"{len(result['reports'])} report(s): {', '.join(result['reports'])}"
+        f" ({result['documents']} new documents, {result['claim_pairs']} aligned pairs,"
+        f" {result['omissions']} omissions)",
+    )
+
+
+@main.command(name="ingest")
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@json_option
+@user_errors
+def ingest_cmd(paths, db, skip_bad, as_json):
+    """Ingest and segment PATHS into the store (no embedding).
+
+    Example: narrative-compare ingest data/events/wagner-2023 --db narrative.duckdb
+    """
+    from compare.pipeline import ingest_paths
+
+    summary = ingest_paths(paths, db=db, skip_bad=skip_bad, progress=note)
+    emit(
+        summary,
+        as_json,
+        f"{summary['documents']} new documents, {summary['claims']} claims,"
+        f" {summary['unchanged']} already stored",
+    )
+
+
+@main.command(name="align")
+@db_option
+@model_option
+@click.option("--event", "events", multiple=True, help="Only this event (repeatable).")
+@json_option
+@user_errors
+def align_cmd(db, model, events, as_json):
+    """Embed, align and compare the claims already in the store.
+
+    Example: narrative-compare align --event wagner-2023
+    """
+    from compare.pipeline import align_events
+
+    summary = align_events(db=db, model=model, events=events, progress=note)
+    emit(
+        summary,
+        as_json,
+        f"{len(summary['events'])} event(s), {summary['claims']} claims,"
+        f" {summary['claim_pairs']} aligned pairs, {summary['omissions']} omissions",
+    )
+
+
+@main.command(name="report")
+@click.argument("events", nargs=-1)
+@db_option
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option("--title", default=None, help="Title of the report(s); default: the event id.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser.")
+@user_errors
+def report_cmd(events, db, out, title, open_browser):
+    """Write one HTML report per event (all events by default) from the store.
+
+    Example: narrative-compare report wagner-2023 --out reports
+    """
+    from compare.report import write_reports
+
+    paths = write_reports(db=db, events=events, out=out, title=title)
+    for path in paths:
+        click.echo(path)
+    if open_browser and paths:
+        import webbrowser
+
+        webbrowser.open(Path(paths[0]).resolve().as_uri())
+
+
+@main.command(name="events")
+@db_option
+@json_option
+@user_errors
+def events_cmd(db, as_json):
+    """List the events in the store with their documents and counts.
+
+    Example: narrative-compare events --json
+    """
+    from compare.pipeline import list_events
+
+    rows = list_events(db=db)
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['event_id']}\t{row['documents']} documents\t{row['claims']} claims\t"
+            f"{row['claim_pairs']} pairs\t{', '.join(row['sources'])}"
+        )
+
+
+@main.command(name="eval")
+@click.argument("dataset", type=click.Choice(["ecbplus", "basil", "allsides_neus", "fnc1"]))
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@model_option
+@json_option
+@user_errors
+def eval_cmd(dataset, path, model, as_json):
+    """Score the pipeline on gold data (PATH default: $NARRATIVE_EVAL_DIR/DATASET).
+
+    Example: narrative-compare eval ecbplus ../shared/eval/ecbplus --json
+    """
+    from compare.evaluate import evaluate, format_scores
+
+    scores = evaluate(dataset, path, model=model, progress=note)
+    click.echo(json.dumps(scores) if as_json else format_scores(scores))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""What every dataset's scorer shares: where the data is, a temporary store, the embedding cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from compare import store
+from compare.embed import Embedder, SentenceTransformerEmbedder
+from compare.errors import InputError
+
+Progress = Callable[[str], None]
+
+
+def quiet(message: str) -> None:
+    pass
+
+
+def eval_dir() -> Path:
+    return Path(os.environ.get("NARRATIVE_EVAL_DIR", "../shared/eval"))
+
+
+def eval_path(dataset: str, path: str | Path | None) -> Path:
+    folder = Path(path) if path else eval_dir() / dataset
+    if not (folder / "documents.jsonl").exists():
+        raise InputError(
+            f"No {dataset} data in '{folder}' (documents.jsonl missing). Pass the dataset folder,"
+            " or set NARRATIVE_EVAL_DIR to the folder that holds it."
+        )
+    return folder
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def cache_path() -> Path:
+    root = Path(os.environ.get("NARRATIVE_CACHE", Path.home() / ".cache" / "narrative-compare"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root / "embeddings.duckdb"
+
+
+class CachedEmbedder:
+    """Wraps an embedder with the persistent eval cache, so repeated evals embed nothing twice."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder):
+        self.inner = inner
+
+    @property
+    def key(self) -> str:
+        return self.inner.key
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        import hashlib
+
+        from compare.embed import cached_vectors, store_vectors
+
+        hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        con = duckdb.connect(str(cache_path()))
+        try:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (model VARCHAR, text_sha256 VARCHAR,"
+                " vector FLOAT[], PRIMARY KEY (model, text_sha256))"
+            )
+            found = cached_vectors(con, self.key, hashes)
+            todo = sorted({h: t for h, t in zip(hashes, texts) if h not in found}.items())
+            if todo:
+                vectors = self.inner.encode([t for _, t in todo])
+                store_vectors(con, self.key, [h for h, _ in todo], vectors)
+                found.update(zip((h for h, _ in todo), vectors))
+        finally:
+            con.close()
+        return np.stack([found[h] for h in hashes])
+
+
+def cached_embedder(model: str | Path | None = None) -> Embedder:
+    return CachedEmbedder(SentenceTransformerEmbedder(model, progress=True))
+
+
+@contextmanager
+def temporary_store() -> Iterator[duckdb.DuckDBPyConnection]:
+    with tempfile.TemporaryDirectory(prefix="narrative-eval-") as tmp:
+        con = store.open_store(Path(tmp) / "eval.duckdb")
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def prf(predicted: set, gold: set) -> tuple[float, float, float]:
+    tp = len(predicted & gold)
+    p = tp / len(predicted) if predicted else 0.0
+    r = tp / len(gold) if gold else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)

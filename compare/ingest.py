@@ -1,0 +1,536 @@
+"""Ingest: files -> documents.
+
+Reads .txt / .md (optional YAML front matter), .html / .htm (main text via trafilatura, metadata from
+a `<stem>.meta.yaml` sidecar), and .jsonl / .csv / .parquet (one document per row). Folders are read
+recursively in sorted order; a folder's README.md describes the folder and is not a document, and
+`*.meta.yaml` sidecars are metadata, not documents.
+
+Every document text is cleaned: lines of a hard-wrapped paragraph are joined, scraped site furniture
+is dropped from plain-text scrapes and HTML output (patterns in `compare/data/boilerplate.txt`), and
+duplicate paragraphs are dropped (exact, or token Jaccard >= 0.9 within the document; first kept).
+The stored `text` is the kept paragraphs joined by a blank line; claim offsets index into it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from compare.errors import InputError
+
+DOCUMENTS_SCHEMA: dict[str, pl.DataType] = {
+    name: pl.String()
+    for name in (
+        "doc_id",
+        "event_id",
+        "source",
+        "source_kind",
+        "title",
+        "date",
+        "lang",
+        "url",
+        "text",
+        "content_sha256",
+        "path",
+        "metadata",
+    )
+}
+
+TEXT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+TABLE_SUFFIXES = (".jsonl", ".csv", ".parquet")
+SUPPORTED = TEXT_SUFFIXES + HTML_SUFFIXES + TABLE_SUFFIXES
+MAX_DOC_BYTES = 20 * 1024 * 1024
+FIELDS = ("doc_id", "event_id", "source", "source_kind", "title", "date", "lang", "url")
+ALIASES = {"outlet": "source", "published": "date"}
+MIN_WORDS = 6  # a scraped line shorter than this with no terminal punctuation is furniture
+JACCARD_DUPLICATE = 0.9
+
+_TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_CONTINUES = re.compile(r"^[a-z]")  # a line starting lowercase continues a hard-wrapped sentence
+_TOKEN = re.compile(r"\w+")
+
+
+@dataclass
+class Ingested:
+    documents: pl.DataFrame  # DOCUMENTS_SCHEMA, one row per distinct document
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), skip_bad=True
+    warnings: list[str] = field(default_factory=list)
+
+
+def ingest(paths: Sequence[str | Path], *, skip_bad: bool = False) -> Ingested:
+    """Read files and folders into documents; with skip_bad, unreadable files go to `skipped`."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    skipped: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    records: list[dict[str, Any]] = []
+    for path in _expand(paths, skip_bad, skipped):
+        try:
+            file_records, file_warnings = _read_file(path)
+        except InputError as exc:
+            if not skip_bad:
+                raise
+            skipped.append((str(path), str(exc)))
+            continue
+        records.extend(file_records)
+        warnings.extend(file_warnings)
+    if not records:
+        given = ", ".join(f"'{p}'" for p in paths) or "(no paths)"
+        raise InputError(
+            f"No document could be read from {given}: {len(skipped)} file(s) skipped. "
+            "Fix the files listed above or pass other paths."
+        )
+    documents = _drop_duplicate_documents(records, warnings)
+    frame = pl.DataFrame(
+        [{name: doc[name] for name in DOCUMENTS_SCHEMA} for doc in documents],
+        schema=DOCUMENTS_SCHEMA,
+    )
+    return Ingested(documents=frame, skipped=skipped, warnings=warnings)
+
+
+# --- finding files -------------------------------------------------------------------------------
+
+
+def _expand(paths: Sequence[str | Path], skip_bad: bool, skipped: list) -> list[Path]:
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        try:
+            found = _files_in(path)
+        except InputError as exc:
+            if not skip_bad:
+                raise
+            skipped.append((str(path), str(exc)))
+            continue
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                files.append(file)
+    return files
+
+
+def _files_in(path: Path) -> list[Path]:
+    if not path.exists():
+        raise InputError(f"Cannot read '{path}': no such file or folder. Check the path.")
+    if path.is_file():
+        if path.suffix.lower() not in SUPPORTED or path.name.lower().endswith(".meta.yaml"):
+            raise InputError(
+                f"Cannot read '{path}': unsupported file type '{path.suffix}'. "
+                f"Supported: {' '.join(SUPPORTED)}."
+            )
+        return [path]
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED
+        and p.name.lower() != "readme.md"  # a folder's README describes the folder
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise InputError(
+            f"Cannot read folder '{path}': it has no supported files ({' '.join(SUPPORTED)}). "
+            "Pass a folder of documents."
+        )
+    return files
+
+
+# --- reading one file ----------------------------------------------------------------------------
+
+
+def _read_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"Cannot read '{path}': the file is empty. Remove it or pass --skip-bad.")
+    if suffix in TEXT_SUFFIXES + HTML_SUFFIXES and size > MAX_DOC_BYTES:
+        raise _too_big(f"'{path}'")
+    text = _decode(path.read_bytes(), path)
+    if suffix == ".jsonl":
+        return _read_jsonl(text, path)
+    if suffix == ".csv":
+        return _read_csv(text, path)
+    warnings: list[str] = []
+    fields = _sidecar(path, warnings)
+    if suffix in HTML_SUFFIXES:
+        body = _html_text(text, path, fields)
+    else:
+        front, body = _front_matter(text, path)
+        fields.update(front)
+    record = _record(fields, body, str(path), path, scrape=True, warnings=warnings)
+    return [record], warnings
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """utf-8 (BOM optional), utf-16 with BOM, else latin-1 when that reads as mostly text."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(
+        codecs.BOM_UTF32_LE
+    ):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(
+                f"Cannot read '{path}': it starts with a UTF-16 byte-order mark but is not valid "
+                "UTF-16. Re-save it as UTF-8."
+            ) from None
+        if _control_share(text) > 0.10:
+            raise _binary(path)
+        return text
+    if b"\x00" in data or _control_share(data) > 0.10:
+        raise _binary(path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("latin-1")
+    printable = sum(ch.isprintable() or ch.isspace() for ch in text)
+    if printable < 0.95 * len(text):
+        raise InputError(
+            f"Cannot read '{path}': its text encoding is not UTF-8, UTF-16 or Latin-1. "
+            "Re-save it as UTF-8."
+        )
+    return text
+
+
+def _control_share(data: bytes | str) -> float:
+    codes = data if isinstance(data, bytes) else [ord(ch) for ch in data]
+    bad = sum(1 for c in codes if (c < 32 and c not in (9, 10, 12, 13)) or c == 127)
+    return bad / max(len(codes), 1)
+
+
+def _binary(path: Path) -> InputError:
+    return InputError(
+        f"Cannot read '{path}': it is a binary file, not text. Remove it or pass --skip-bad."
+    )
+
+
+def _too_big(where: str) -> InputError:
+    return InputError(
+        f"Cannot read {where}: the document is larger than the "
+        f"{MAX_DOC_BYTES // (1024 * 1024)} MB limit. Split it into smaller documents."
+    )
+
+
+def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    return _yaml_mapping(match.group(1) or "", f"the front matter of '{path}'"), text[match.end() :]
+
+
+def _sidecar(path: Path, warnings: list[str]) -> dict[str, Any]:
+    sidecar = path.with_name(path.stem + ".meta.yaml")
+    if not sidecar.is_file():
+        return {}
+    try:
+        raw = sidecar.read_text(encoding="utf-8-sig")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(
+            f"Cannot read sidecar '{sidecar}': {exc}. Save it as UTF-8 YAML."
+        ) from None
+    return _yaml_mapping(raw, f"sidecar '{sidecar}'")
+
+
+def _yaml_mapping(raw: str, where: str) -> dict[str, Any]:
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        at = f" line {line + 1}" if line is not None else ""
+        raise InputError(
+            f"Cannot read {where}: invalid YAML{at}. Fix it as 'key: value' lines."
+        ) from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(
+            f"Cannot read {where}: it is not a mapping. Write it as 'key: value' lines."
+        )
+    return {str(key): val for key, val in value.items()}
+
+
+def _html_text(html: str, path: Path, fields: dict[str, Any]) -> str:
+    import trafilatura  # imported here: only HTML input pays for it
+
+    body = trafilatura.extract(html, include_comments=False, favor_precision=True)
+    if not body or not body.strip():
+        raise InputError(
+            f"Cannot read '{path}': no main text found in the HTML. "
+            "Save the article text as .txt or pass --skip-bad."
+        )
+    meta = trafilatura.extract_metadata(html)
+    if meta is not None:
+        for key, value in (("title", meta.title), ("date", meta.date), ("url", meta.url)):
+            if value and not fields.get(key):
+                fields[key] = value
+    if not fields.get("title"):
+        match = re.search(r"<title[^>]*>(.*?)</title>", html, re.IGNORECASE | re.DOTALL)
+        if match and match.group(1).strip():
+            fields["title"] = " ".join(match.group(1).split())
+    return body
+
+
+def _read_jsonl(text: str, path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"Cannot read '{path}' line {number}: not valid JSON ({exc.msg}). "
+                "Fix the line or pass --skip-bad."
+            ) from None
+        if not isinstance(row, dict):
+            raise InputError(
+                f"Cannot read '{path}' line {number}: expected a JSON object with a 'text' key. "
+                "Fix the line or pass --skip-bad."
+            )
+        rows.append((number, row))
+    return _table_records(rows, path, "line")
+
+
+def _read_csv(text: str, path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    try:
+        frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"Cannot read '{path}': not valid CSV ({first}). Fix it or pass --skip-bad."
+        ) from None
+    return _frame_records(frame, path)
+
+
+def _read_parquet(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    if path.stat().st_size == 0:
+        raise InputError(f"Cannot read '{path}': the file is empty. Remove it or pass --skip-bad.")
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"Cannot read '{path}': not a valid Parquet file ({first}). Fix it or pass --skip-bad."
+        ) from None
+    return _frame_records(frame, path)
+
+
+def _frame_records(frame: pl.DataFrame, path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    if "text" not in frame.columns:
+        raise InputError(
+            f"Cannot read '{path}': no 'text' column (columns: {', '.join(frame.columns)}). "
+            "Name the column holding the document text 'text'."
+        )
+    rows = list(enumerate(frame.iter_rows(named=True), start=1))
+    return _table_records(rows, path, "row")
+
+
+def _table_records(
+    rows: list[tuple[int, dict[str, Any]]], path: Path, unit: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    if not rows:
+        raise InputError(
+            f"Cannot read '{path}': the file has no rows. Remove it or pass --skip-bad."
+        )
+    records, warnings = [], []
+    for number, row in rows:
+        if "text" not in row:
+            raise InputError(
+                f"Cannot read '{path}' {unit} {number}: no 'text' key. "
+                "Give each document its text under 'text'."
+            )
+        row = {str(key): value for key, value in row.items()}
+        body = row.pop("text")
+        records.append(
+            _record(row, body, f"{path}:{number}", path, scrape=False, warnings=warnings)
+        )
+    # One warning per file for extra columns, not one per row.
+    return records, sorted(set(warnings))
+
+
+# --- one record ----------------------------------------------------------------------------------
+
+
+def _record(
+    fields: dict[str, Any],
+    body: Any,
+    where: str,
+    path: Path,
+    *,
+    scrape: bool,
+    warnings: list[str],
+) -> dict[str, Any]:
+    known: dict[str, str | None] = {}
+    extra: dict[str, Any] = {}
+    for key, value in fields.items():
+        name = ALIASES.get(key, key)
+        if name in FIELDS and (name == key or name not in fields):
+            known[name] = _as_string(value)
+        elif key != "text":
+            extra[key] = value
+            if scrape:
+                warnings.append(f"'{path}': unknown key '{key}' kept as metadata.")
+            else:
+                warnings.append(f"'{path}': unknown column '{key}' kept as metadata.")
+    label = f"'{where}'"
+    if body is None or (isinstance(body, str) and not body.strip()):
+        raise InputError(f"Cannot read {label}: the text is empty. Remove it or pass --skip-bad.")
+    body = body if isinstance(body, str) else str(body)
+    if len(body.encode("utf-8", "replace")) > MAX_DOC_BYTES:
+        raise _too_big(label)
+    text = clean_text(body, scrape=scrape)
+    if not text:
+        raise InputError(
+            f"Cannot read {label}: no text left after removing boilerplate and duplicates. "
+            "Check that it holds article text, or pass --skip-bad."
+        )
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    event = known.get("event_id") or path.resolve().parent.name or "default"
+    return {
+        **{name: known.get(name) for name in FIELDS},
+        "doc_id": known.get("doc_id") or sha[:16],
+        "event_id": event,
+        "text": text,
+        "content_sha256": sha,
+        "path": where,
+        "metadata": json.dumps(extra, sort_keys=True, ensure_ascii=False, default=str),
+        "_explicit_id": known.get("doc_id") is not None,
+    }
+
+
+def _as_string(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):  # YAML and Parquet dates -> ISO 8601
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _drop_duplicate_documents(records: list[dict[str, Any]], warnings: list[str]) -> list[dict]:
+    """Same text -> keep the first; same doc_id with other text -> InputError naming both."""
+    by_id: dict[str, dict] = {}
+    by_sha: dict[str, dict] = {}
+    kept = []
+    for rec in records:
+        first = by_id.get(rec["doc_id"])
+        if first is not None and first["content_sha256"] != rec["content_sha256"]:
+            raise InputError(
+                f"Two documents have doc_id '{rec['doc_id']}' but different text: "
+                f"'{first['path']}' and '{rec['path']}'. Give each a distinct doc_id."
+            )
+        same_text = by_sha.get(rec["content_sha256"])
+        # Two inputs the user named apart (distinct explicit ids) stay two documents.
+        named_apart = (
+            same_text is not None
+            and rec["_explicit_id"]
+            and same_text["_explicit_id"]
+            and same_text["doc_id"] != rec["doc_id"]
+        )
+        if first is not None or (same_text is not None and not named_apart):
+            original = first or same_text
+            warnings.append(
+                f"'{rec['path']}' has the same text as '{original['path']}'; kept the first."
+            )
+            continue
+        by_id[rec["doc_id"]] = rec
+        by_sha.setdefault(rec["content_sha256"], rec)
+        kept.append(rec)
+    return kept
+
+
+# --- cleaning text -------------------------------------------------------------------------------
+
+
+def clean_text(text: str, *, scrape: bool = True) -> str:
+    """Normalise whitespace, join hard-wrapped lines, drop furniture (if scrape) and duplicates."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs: list[str] = []
+    previous_blank = True
+    for raw in text.split("\n"):
+        line = " ".join("".join(ch for ch in raw if ch.isprintable() or ch.isspace()).split())
+        if not line:
+            previous_blank = True
+            continue
+        if paragraphs and not previous_blank and _joins(paragraphs[-1], line):
+            paragraphs[-1] += " " + line
+        else:
+            paragraphs.append(line)
+        previous_blank = False
+    if scrape:
+        paragraphs = [p for p in paragraphs if not is_boilerplate(p)]
+    return "\n\n".join(_drop_duplicate_paragraphs(paragraphs))
+
+
+def _joins(previous: str, line: str) -> bool:
+    return not _TERMINAL.search(previous) and bool(_CONTINUES.match(line))
+
+
+def is_boilerplate(line: str) -> bool:
+    """A scraped line that is site furniture: a pattern in boilerplate.txt, or short and no sentence."""
+    if any(pattern.search(line) for pattern in _boilerplate_patterns()):
+        return True
+    return len(line.split()) < MIN_WORDS and not _TERMINAL.search(line)
+
+
+@lru_cache(maxsize=1)
+def _boilerplate_patterns() -> tuple[re.Pattern[str], ...]:
+    raw = resources.files("compare.data").joinpath("boilerplate.txt").read_text(encoding="utf-8")
+    lines = (line.strip() for line in raw.splitlines())
+    return tuple(re.compile(line, re.IGNORECASE) for line in lines if line and line[0] != "#")
+
+
+def _drop_duplicate_paragraphs(paragraphs: list[str]) -> list[str]:
+    """Keep the first of paragraphs that are equal or have token Jaccard >= 0.9.
+
+    Prefix filtering keeps this near-linear: with tokens in a fixed order, two sets with Jaccard
+    >= t share a token within their first |A| - ceil(t*|A|) + 1 tokens.
+    """
+    kept: list[str] = []
+    kept_tokens: list[frozenset[str]] = []
+    exact: set[str] = set()
+    index: dict[str, list[int]] = {}
+    for paragraph in paragraphs:
+        key = paragraph.casefold()
+        if key in exact:
+            continue
+        tokens = frozenset(_TOKEN.findall(key))
+        ordered = sorted(tokens)
+        prefix = ordered[: _prefix_length(len(ordered))]
+        candidates = {i for token in prefix for i in index.get(token, ())}
+        if any(_near_duplicate(tokens, kept_tokens[i]) for i in candidates):
+            continue
+        exact.add(key)
+        for token in prefix:
+            index.setdefault(token, []).append(len(kept))
+        kept.append(paragraph)
+        kept_tokens.append(tokens)
+    return kept
+
+
+def _prefix_length(size: int) -> int:
+    return size - -(-9 * size // 10) + 1 if size else 0  # size - ceil(0.9 * size) + 1
+
+
+def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    union = len(a | b)
+    return union > 0 and len(a & b) >= JACCARD_DUPLICATE * union

@@ -1,0 +1,218 @@
+"""The whole job: files -> store -> reports. Each step is one stage function plus one write.
+
+Writes happen per event inside a transaction, so an interrupted run leaves every event either as it
+was or fully updated; embeddings are committed as soon as they are computed, so a re-run resumes
+and embeds only what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from compare import store
+from compare.align import AlignConfig, align
+from compare.embed import Embedder, SentenceTransformerEmbedder, embed
+from compare.errors import InputError
+from compare.ingest import ingest
+from compare.segment import segment
+
+
+@dataclass
+class IngestSummary:
+    documents: int = 0  # new documents stored
+    claims: int = 0
+    unchanged: int = 0  # documents already in the store with the same text
+    events: list[str] = field(default_factory=list)  # events of the input documents
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def ingest_into(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *, skip_bad: bool = False
+) -> IngestSummary:
+    """Ingest and segment `paths` into the store; documents already stored are left alone."""
+    result = ingest(paths, skip_bad=skip_bad)
+    docs = result.documents
+    summary = IngestSummary(
+        events=sorted(docs["event_id"].unique().to_list()),
+        skipped=result.skipped,
+        warnings=result.warnings,
+    )
+    stored = con.sql("SELECT doc_id, content_sha256 FROM documents").pl()
+    clash = docs.join(stored, on="doc_id", suffix="_stored").filter(
+        pl.col("content_sha256") != pl.col("content_sha256_stored")
+    )
+    if clash.height:
+        row = clash.row(0, named=True)
+        raise InputError(
+            f"Document id '{row['doc_id']}' from '{row['path']}' is already stored with different"
+            " text. Give the new version another doc_id, or rebuild the store."
+        )
+    new = docs.join(stored, on="doc_id", how="anti")
+    summary.unchanged = docs.height - new.height
+    if new.height == 0:
+        return summary
+    claims = segment(new)
+    with transaction(con):
+        store.replace_rows(con, "documents", new, key="doc_id", values=[])
+        store.replace_rows(con, "claims", claims, key="doc_id", values=[])
+    summary.documents, summary.claims = new.height, claims.height
+    return summary
+
+
+@dataclass
+class AlignSummary:
+    events: list[str] = field(default_factory=list)
+    lonely_events: list[str] = field(default_factory=list)  # one document: nothing to compare
+    claims: int = 0
+    claim_pairs: int = 0
+    omissions: int = 0
+
+
+def align_store(
+    con: duckdb.DuckDBPyConnection,
+    embedder: Embedder,
+    *,
+    events: Sequence[str] | None = None,
+    config: AlignConfig = AlignConfig(),
+) -> AlignSummary:
+    """Embed, align and diverge the stored claims of `events` (default: all), one event at a time."""
+    known = store.event_ids(con)
+    unknown = sorted(set(events or []) - set(known))
+    if unknown:
+        raise InputError(
+            f"Unknown event '{unknown[0]}'. Available: {', '.join(known) or 'none'}."
+            " Run 'narrative-compare events'."
+        )
+    summary = AlignSummary()
+    for event_id in events or known:
+        claims = store.read_table(con, "claims", event_id=event_id)
+        with transaction(con):
+            vectors = embed(claims, con, embedder)
+        if claims["doc_id"].n_unique() < 2:
+            summary.lonely_events.append(event_id)
+        result = align(claims, vectors, config)
+        with transaction(con):
+            for table in ("claim_pairs", "claim_groups", "omissions"):
+                store.replace_rows(
+                    con, table, getattr(result, table), key="event_id", values=[event_id]
+                )
+        summary.events.append(event_id)
+        summary.claims += claims.height
+        summary.claim_pairs += result.claim_pairs.height
+        summary.omissions += result.omissions.height
+    return summary
+
+
+class transaction:
+    """`with transaction(con):` commits on success and rolls back on any exception (incl. Ctrl-C)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def __enter__(self):
+        self.con.execute("BEGIN TRANSACTION")
+        return self.con
+
+    def __exit__(self, exc_type, exc, tb):
+        self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
+
+
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def ingest_paths(
+    paths: Sequence[str | Path], *, db: str | Path | None = None, skip_bad: bool = False,
+    progress: Progress = _quiet,
+) -> dict:
+    """`narrative-compare ingest`: ingest + segment into the store at `db`."""
+    con = store.open_store(db)
+    try:
+        summary = ingest_into(con, paths, skip_bad=skip_bad)
+    finally:
+        con.close()
+    _tell(summary, progress)
+    return asdict(summary)
+
+
+def align_events(
+    *, db: str | Path | None = None, model: str | Path | None = None,
+    events: Sequence[str] = (), progress: Progress = _quiet,
+) -> dict:
+    """`narrative-compare align`: embed + align + diverge what is stored."""
+    con = store.open_store(db)
+    try:
+        summary = align_store(con, SentenceTransformerEmbedder(model, progress=True), events=events)
+    finally:
+        con.close()
+    for event_id in summary.lonely_events:
+        progress(f"Note: event '{event_id}' has one document: nothing to compare.")
+    return asdict(summary)
+
+
+def run(
+    paths: Sequence[str | Path], *, db: str | Path | None = None, model: str | Path | None = None,
+    out: str | Path = "reports", skip_bad: bool = False, progress: Progress = _quiet,
+) -> dict:
+    """`narrative-compare run`: ingest, align and report the events that `paths` belong to."""
+    from compare.report import write_reports
+
+    con = store.open_store(db)
+    try:
+        ingested = ingest_into(con, paths, skip_bad=skip_bad)
+        _tell(ingested, progress)
+        touched = ingested.events
+        aligned = align_store(con, SentenceTransformerEmbedder(model, progress=True), events=touched)
+    finally:
+        con.close()
+    for event_id in aligned.lonely_events:
+        progress(f"Note: event '{event_id}' has one document: nothing to compare.")
+    reports = write_reports(db=db, events=touched, out=out)
+    if touched and len(aligned.lonely_events) == len(touched):
+        raise InputError(
+            f"No event in {', '.join(map(str, paths))} has two documents, so there is nothing to"
+            " compare. Put each event's documents in one folder, or give them the same event_id."
+        )
+    return {
+        "documents": ingested.documents,
+        "claims": aligned.claims,
+        "claim_pairs": aligned.claim_pairs,
+        "omissions": aligned.omissions,
+        "events": aligned.events,
+        "reports": [str(p) for p in reports],
+    }
+
+
+def list_events(*, db: str | Path | None = None) -> list[dict]:
+    """`narrative-compare events`: one row per stored event."""
+    con = store.open_store(db, read_only=True)
+    try:
+        rows = con.sql(
+            """
+            SELECT d.event_id, count(*) AS documents,
+                   list(coalesce(d.source, d.doc_id) ORDER BY d.doc_id) AS sources,
+                   (SELECT count(*) FROM claims c WHERE c.event_id = d.event_id) AS claims,
+                   (SELECT count(*) FROM claim_pairs p WHERE p.event_id = d.event_id) AS claim_pairs
+            FROM documents d GROUP BY d.event_id ORDER BY d.event_id
+            """
+        ).pl()
+    finally:
+        con.close()
+    return rows.to_dicts()
+
+
+def _tell(summary: IngestSummary, progress: Progress) -> None:
+    for warning in summary.warnings:
+        progress(f"Warning: {warning}")
+    for path, reason in summary.skipped:
+        progress(f"Skipped {path}: {reason}")

@@ -1,0 +1,111 @@
+"""The DuckDB store: open it, check its schema version, write stage results, read them back."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from compare.errors import StoreError
+
+SCHEMA_VERSION = "1"
+DEFAULT_DB = "narrative.duckdb"
+
+# Tables whose rows belong to one event; a stage rewrites an event's rows in one transaction.
+EVENT_TABLES = (
+    "documents",
+    "claims",
+    "claim_pairs",
+    "claim_groups",
+    "omissions",
+    "divergences",
+    "term_contrasts",
+)
+
+
+def default_db() -> str:
+    return os.environ.get("NARRATIVE_DB", DEFAULT_DB)
+
+
+def open_store(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the store at `path`; read-only connections never create or write."""
+    path = Path(path or default_db())
+    if read_only and not path.exists():
+        raise StoreError(
+            f"No store at '{path}'. Run 'narrative-compare run PATH --db {path}' to build one."
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(
+                f"The store '{path}' is in use by another process. Wait for it to finish and retry."
+            ) from None
+        raise StoreError(f"Cannot open the store '{path}': {exc}. Is it a DuckDB file?") from None
+    version = _schema_version(con)
+    if version is None and not read_only:
+        con.execute(resources.files("compare").joinpath("schema.sql").read_text())
+        con.execute(resources.files("compare").joinpath("views.sql").read_text())
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    elif version != SCHEMA_VERSION:
+        con.close()
+        raise StoreError(
+            f"The store '{path}' has schema version {version or 'none'}, this narrative-compare"
+            f" needs {SCHEMA_VERSION}. Rebuild it: delete '{path}' and run 'narrative-compare run'"
+            " on your inputs again."
+        )
+    return con
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchall()[0][0]
+    if not has_meta:
+        return None
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame, *, key: str, values: Iterable[str]
+) -> None:
+    """Delete the rows of `table` whose `key` is in `values`, then insert `df`; caller holds the transaction."""
+    values = sorted(set(values))
+    if values:
+        con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT unnest(?::VARCHAR[]))", [values])
+    if df.height:
+        con.register("_incoming", df)
+        columns = ", ".join(df.columns)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
+        con.unregister("_incoming")
+
+
+def read_table(
+    con: duckdb.DuckDBPyConnection, table: str, *, event_id: str | None = None
+) -> pl.DataFrame:
+    """One table as polars, optionally restricted to an event (all columns, stable order)."""
+    order = {
+        "documents": "event_id, doc_id",
+        "claims": "event_id, doc_id, position",
+        "claim_pairs": "event_id, claim_a, claim_b",
+        "claim_groups": "event_id, group_id, claim_id",
+        "omissions": "event_id, claim_id, missing_in_doc",
+        "divergences": "event_id, claim_a, claim_b, kind",
+        "term_contrasts": "event_id, doc_id, log_odds DESC, term",
+    }[table]
+    where = "WHERE event_id = $event_id" if event_id is not None else ""
+    params = {"event_id": event_id} if event_id is not None else {}
+    return con.sql(f"SELECT * FROM {table} {where} ORDER BY {order}", params=params).pl()
+
+
+def event_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT DISTINCT event_id FROM documents ORDER BY 1").fetchall()]
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in (*EVENT_TABLES, "embeddings")}

@@ -1,0 +1,78 @@
+"""Shared fixtures: the sample store is built once per session with the real bundled model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "events" / "wagner-2023"
+EVENTS = ROOT / "data" / "events"
+
+
+def eval_dir() -> Path:
+    return Path(os.environ.get("NARRATIVE_EVAL_DIR", ROOT.parent / "shared" / "eval"))
+
+
+def need_eval(dataset: str) -> Path:
+    """The eval folder; missing data fails in CI and skips (with the reason) elsewhere."""
+    folder = eval_dir() / dataset
+    if not (folder / "documents.jsonl").exists():
+        message = f"eval data missing: {folder} (set NARRATIVE_EVAL_DIR)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from compare.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory, real_embedder) -> Path:
+    """Both sample events ingested, embedded with the real model and aligned. Copy before mutating."""
+    from compare import store
+    from compare.pipeline import align_store, ingest_into
+
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    con = store.open_store(db)
+    ingest_into(con, [EVENTS])
+    align_store(con, real_embedder)
+    con.close()
+    return db
+
+
+@pytest.fixture
+def sample_copy(sample_store, tmp_path) -> Path:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(sample_store, db)
+    return db
+
+
+@pytest.fixture
+def hash_store(tmp_path):
+    """Build a store from {name: text} documents with the fast deterministic embedder."""
+    from compare import store
+    from compare.embed import HashEmbedder
+    from compare.pipeline import align_store, ingest_into
+
+    def build(documents: dict[str, str], event: str = "event-x") -> Path:
+        folder = tmp_path / event
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in documents.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        db = tmp_path / f"{event}.duckdb"
+        con = store.open_store(db)
+        ingest_into(con, [folder])
+        align_store(con, HashEmbedder())
+        con.close()
+        return db
+
+    return build

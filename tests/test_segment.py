@@ -1,0 +1,208 @@
+"""segment: documents -> claims (sentence spans, ids, attribution)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compare.ingest import ingest
+from compare.segment import CLAIMS_SCHEMA, attribute, segment, split_sentences
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_79f629096d748223.txt"
+
+
+def docs(*texts: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "doc_id": [f"d{i}" for i in range(len(texts))],
+            "event_id": ["e"] * len(texts),
+            "text": list(texts),
+        }
+    )
+
+
+def sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in split_sentences(text)]
+
+
+def test_sentences_paragraphs_and_lines():
+    text = (
+        "Mr. Smith met U.S. officials at 5 p.m. on Friday. They talked.\n\n"
+        "  Second paragraph here!  \nOne sentence per line\nAnother line"
+    )
+    assert sentences(text) == [
+        "Mr. Smith met U.S. officials at 5 p.m. on Friday.",
+        "They talked.",
+        "Second paragraph here!",
+        "One sentence per line",
+        "Another line",
+    ]
+
+
+def test_repeated_sentences_get_their_own_offsets():
+    text = "It rained. It rained. It rained."
+    assert split_sentences(text) == [(0, 10), (11, 21), (22, 32)]
+
+
+def test_spans_without_letters_or_digits_are_skipped():
+    assert sentences("...\n\n* * *\n\n-- \n\nReal text.") == ["Real text."]
+    assert split_sentences("") == [] and split_sentences(" \n\t ") == []
+
+
+def test_long_text_without_boundaries_is_cut_at_whitespace():
+    text = " ".join(f"word{i}" for i in range(1200))  # ~10k chars, no punctuation
+    spans = split_sentences(text)
+    assert len(spans) > 5
+    assert all(b - a <= 1000 for a, b in spans)
+    assert " ".join(text[a:b] for a, b in spans) == text  # nothing lost, cuts at spaces
+    medium = "No boundary " * 150  # 1800 chars: under the 2000-char limit, one claim
+    assert sentences(medium) == [medium.strip()]
+
+
+def test_segment_schema_ids_and_offsets():
+    claims = segment(docs("China said so. Russia agreed.", "One."))
+    assert dict(claims.schema) == CLAIMS_SCHEMA
+    assert claims["position"].to_list() == [0, 1, 0]
+    first = claims.row(1, named=True)
+    assert first["text"] == "Russia agreed."
+    assert (first["char_start"], first["char_end"]) == (15, 29)
+    expected = hashlib.sha256(b"d0\x1f1\x1fRussia agreed.").hexdigest()[:16]
+    assert first["claim_id"] == expected
+    assert first["text_sha256"] == hashlib.sha256(b"Russia agreed.").hexdigest()
+    assert segment(docs("China said so. Russia agreed.", "One.")).equals(claims)
+
+
+def test_segment_empty_frame():
+    assert segment(docs()).height == 0
+    assert dict(segment(docs()).schema) == CLAIMS_SCHEMA
+
+
+def test_seed_claims_slice_back_and_carry_speakers():
+    if not SEED.exists():
+        pytest.skip(f"seed missing: {SEED}")
+    documents = ingest([SEED]).documents
+    claims = segment(documents)
+    text = documents["text"][0]
+    for claim in claims.iter_rows(named=True):
+        assert text[claim["char_start"] : claim["char_end"]] == claim["text"]
+    speakers = dict(zip(claims["text"], claims["speaker"]))
+    assert speakers['The issue was Russia\'s "internal affair", the ministry added.'] == (
+        "the ministry"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=300))
+def test_random_text_offsets_slice_back(text):
+    claims = segment(docs(text))
+    previous_end = 0
+    for claim in claims.iter_rows(named=True):
+        assert text[claim["char_start"] : claim["char_end"]] == claim["text"]
+        assert claim["text"] == claim["text"].strip() and claim["text"]
+        assert claim["char_start"] >= previous_end
+        previous_end = claim["char_end"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Mr.",
+                "U.S.",
+                "said",
+                '"Yes,"',
+                "he",
+                "...",
+                "!",
+                "?",
+                "\n",
+                "\n\n",
+                " ",
+                "e.g.",
+                "(a)",
+                "5.5",
+                "Dr",
+                "“quote”",
+                "Beijing",
+                ".",
+            ]
+        ),
+        max_size=60,
+    ).map(" ".join)
+)
+def test_sentence_like_text_offsets_slice_back(text):
+    for a, b in split_sentences(text):
+        assert 0 <= a < b <= len(text)
+        assert text[a:b] == text[a:b].strip()
+
+
+# --- attribution ---------------------------------------------------------------------------------
+
+ATTRIBUTIONS = [
+    (
+        (
+            '"As a friendly neighbour and a new era comprehensive strategic cooperative partner, China'
+            " supports Russia in protecting national stability and achieving development and"
+            ' prosperity," the foreign ministry said in a statement.'
+        ),
+        ("the foreign ministry", None),
+    ),
+    ('The issue was Russia\'s "internal affair", the ministry added.', ("the ministry", None)),
+    (
+        (
+            'In its readout of the talks, Moscow said Beijing had "expressed support for the efforts of'
+            ' the leadership of the Russian Federation to stabilise the situation in the country."'
+        ),
+        ("Moscow", "Beijing"),
+    ),
+    (
+        (
+            'China on Sunday said it supported Russia in "protecting national stability", in'
+            " Beijing's first official remarks on a short-lived armed uprising."
+        ),
+        ("China", None),
+    ),
+    (
+        (
+            'The two diplomats discussed "China-Russia relations," Beijing said, as well as'
+            ' "international and regional issues of common concern".'
+        ),
+        ("Beijing", None),
+    ),
+    (
+        "Analysts say China holds the upper hand in the relationship with Russia.",
+        ("Analysts", None),
+    ),
+    (
+        "According to the White House, the two leaders agreed to resume military talks.",
+        ("the White House", None),
+    ),
+    ("Jack Ketsoyan said Friday that she is doing well.", ("Jack Ketsoyan", None)),
+    ("A publicist says Tara Reid has checked herself into rehab.", ("A publicist", "Tara Reid")),
+    ('"We are ready," said Foreign Minister Wang Yi.', ("Foreign Minister Wang Yi", None)),
+    (
+        "Russian President Vladimir Putin stressed that the mutiny was treason.",
+        ("Russian President Vladimir Putin", "the mutiny"),
+    ),
+    ("The mutiny, analysts say, was over within a day.", ("analysts", None)),
+    ("China and Russia have ramped up economic cooperation.", (None, None)),
+    ("The man who said it left early.", (None, None)),
+    ("The reported deal was off.", (None, None)),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), ATTRIBUTIONS)
+def test_attribution(sentence, expected):
+    assert attribute(sentence) == expected
+
+
+def test_attribution_lands_in_claims():
+    claims = segment(docs("Moscow said Beijing had agreed. The sky is blue."))
+    assert claims["speaker"].to_list() == ["Moscow", None]
+    assert claims["reported_subject"].to_list() == ["Beijing", None]
