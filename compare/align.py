@@ -167,11 +167,15 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
         for m in sorted(member):
             group_rows.append((gid, event_id, ids[m], docs[m]))
             group_of[m] = member
+    # A document lacks a claim when neither the claim's group nor a direct pair reaches it.
+    present = {i: {docs[m] for m in group_of[i]} for i in range(len(ids))}
+    for _, i, j, *_ in accepted:
+        present[i].add(docs[j])
+        present[j].add(docs[i])
     omission_rows = []
     for i in range(len(ids)):
-        present = {docs[m] for m in group_of[i]}
         for doc in by_doc:
-            if doc == docs[i] or doc in present:
+            if doc == docs[i] or doc in present[i]:
                 continue
             j, s = nearest.get((i, doc), (None, None))
             omission_rows.append(

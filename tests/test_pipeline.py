@@ -1,0 +1,131 @@
+"""End to end on the sample event with the real bundled model: the must-show alignments."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+
+from compare import store
+from compare.embed import HashEmbedder
+from compare.pipeline import align_store, ingest_into
+from tests.conftest import EVENTS, SAMPLE
+
+STABILITY_BEIJING = "supports Russia in protecting national stability"
+STABILITY_MOSCOW = "expressed support for the efforts of the leadership of the Russian Federation"
+INTERNAL_AFFAIR = "internal affair"
+
+
+def claim_ids(con, source_like: str, text_like: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT c.claim_id FROM claims c JOIN documents d USING (doc_id)"
+            " WHERE d.source LIKE ? AND c.text LIKE ?",
+            [f"%{source_like}%", f"%{text_like}%"],
+        ).fetchall()
+    ]
+
+
+def test_beijing_stability_claim_pairs_with_moscow_stabilise_claim(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (beijing,) = claim_ids(con, "People's Republic of China", STABILITY_BEIJING)
+    (moscow,) = claim_ids(con, "Russian Federation", STABILITY_MOSCOW)
+    pairs = con.execute(
+        "SELECT score, method FROM claim_pairs WHERE (claim_a, claim_b) IN ((?, ?), (?, ?))",
+        [beijing, moscow, moscow, beijing],
+    ).fetchall()
+    assert len(pairs) == 1
+    # No omission row may contradict the accepted pair.
+    assert con.execute(
+        "SELECT count(*) FROM omissions o JOIN claims c ON c.claim_id = ?"
+        " WHERE o.claim_id = ? AND o.missing_in_doc = c.doc_id",
+        [moscow, beijing],
+    ).fetchall() == [(0,)]
+
+
+def test_internal_affair_is_an_omission_in_moscow_with_its_nearest_non_match(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (beijing,) = claim_ids(con, "People's Republic of China", INTERNAL_AFFAIR)
+    moscow_doc = con.execute(
+        "SELECT doc_id FROM documents WHERE source LIKE '%Russian Federation%'"
+    ).fetchall()[0][0]
+    paired_in_moscow = con.execute(
+        "SELECT count(*) FROM claim_pairs WHERE (claim_a = ? AND doc_b = ?) OR (claim_b = ? AND doc_a = ?)",
+        [beijing, moscow_doc, beijing, moscow_doc],
+    ).fetchall()
+    assert paired_in_moscow == [(0,)]
+    omission = con.execute(
+        "SELECT o.nearest_score, n.doc_id FROM omissions o JOIN claims n ON n.claim_id = o.nearest_claim_id"
+        " WHERE o.claim_id = ? AND o.missing_in_doc = ?",
+        [beijing, moscow_doc],
+    ).fetchall()
+    assert len(omission) == 1
+    nearest_score, nearest_doc = omission[0]
+    assert nearest_doc == moscow_doc and 0 < nearest_score < 1
+
+
+def test_store_contract_holds_for_the_sample(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    # Every claim is in exactly one group; offsets slice the stored text back.
+    assert con.execute(
+        "SELECT count(*) FROM claims c LEFT JOIN claim_groups g USING (claim_id) WHERE g.claim_id IS NULL"
+    ).fetchall() == [(0,)]
+    assert con.execute(
+        "SELECT count(*) FROM claims c JOIN documents d USING (doc_id)"
+        " WHERE substring(d.text, c.char_start + 1, c.char_end - c.char_start) <> c.text"
+    ).fetchall() == [(0,)]
+    # Pairs join claims of different documents of the same event.
+    assert con.execute(
+        "SELECT count(*) FROM claim_pairs p JOIN claims a ON a.claim_id = p.claim_a"
+        " JOIN claims b ON b.claim_id = p.claim_b"
+        " WHERE a.doc_id = b.doc_id OR a.event_id <> b.event_id OR a.doc_id >= b.doc_id"
+    ).fetchall() == [(0,)]
+    assert con.execute("SELECT count(DISTINCT event_id) FROM documents").fetchall() == [(2,)]
+
+
+def test_plain_duckdb_client_reads_the_store_without_the_package(sample_store):
+    script = (
+        "import sys, duckdb\n"
+        f"con = duckdb.connect({str(sample_store)!r}, read_only=True)\n"
+        "print(con.execute('SELECT count(*) FROM claim_pairs').fetchall()[0][0])\n"
+        "assert 'compare' not in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert int(out.stdout) > 0
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.encoded = 0
+
+    def encode(self, texts):
+        self.encoded += len(texts)
+        return super().encode(texts)
+
+
+def test_rerun_is_idempotent_and_embeds_nothing_twice(tmp_path):
+    con = store.open_store(tmp_path / "s.duckdb")
+    embedder = CountingEmbedder()
+    ingest_into(con, [SAMPLE])
+    align_store(con, embedder)
+    first = store.table_counts(con)
+    tables = {t: store.read_table(con, t) for t in ("claims", "claim_pairs", "claim_groups", "omissions")}
+    assert embedder.encoded == first["embeddings"] > 0
+
+    again = ingest_into(con, [SAMPLE])
+    align_store(con, embedder)
+    assert again.documents == 0 and again.unchanged == 3
+    assert store.table_counts(con) == first
+    assert embedder.encoded == first["embeddings"]  # all vectors came from the cache
+    for name, frame in tables.items():
+        assert store.read_table(con, name).equals(frame)
+
+
+def test_both_sample_events_ingest(tmp_path):
+    con = store.open_store(tmp_path / "s.duckdb")
+    summary = ingest_into(con, [EVENTS])
+    assert summary.events == ["wagner-2023", "xi-biden-2023"]
+    assert summary.warnings  # the sidecar's extra key is kept as metadata, with a warning
