@@ -1,0 +1,115 @@
+"""The command line: exit codes, one-line errors, untouched stores, light imports, README coverage."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compare import store
+from compare.cli import main
+from tests.conftest import ROOT, SAMPLE
+
+
+def counts(db: Path) -> dict[str, int]:
+    con = store.open_store(db, read_only=True)
+    try:
+        return store.table_counts(con)
+    finally:
+        con.close()
+
+
+def bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    (tmp_path / "feed.jsonl").write_text('{"text": "A fine first sentence here."}\n{"text": oops\n')
+    (tmp_path / "empty-folder").mkdir()
+    return {
+        "missing path": tmp_path / "nope",
+        "empty file": tmp_path / "empty.txt",
+        "binary file": tmp_path / "image.txt",
+        "malformed row": tmp_path / "feed.jsonl",
+        "folder without documents": tmp_path / "empty-folder",
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["missing path", "empty file", "binary file", "malformed row", "folder without documents"]
+)
+def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, sample_copy, tmp_path):
+    before = counts(sample_copy)
+    path = bad_inputs(tmp_path)[case]
+    result = subprocess.run(
+        [sys.executable, "-m", "compare", "ingest", str(path), "--db", str(sample_copy)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert path.name in lines[0]
+    assert "Traceback" not in result.stderr
+    assert counts(sample_copy) == before
+
+
+def test_events_and_report_do_not_import_torch(sample_copy, tmp_path):
+    script = (
+        "import sys\n"
+        "from compare.cli import main\n"
+        "for args in (['events', '--db', sys.argv[1]],"
+        " ['report', '--db', sys.argv[1], '--out', sys.argv[2]]):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, exc.code\n"
+        "heavy = {'torch', 'sentence_transformers'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(sample_copy), str(tmp_path / "out")], check=True
+    )
+
+
+def test_events_json_lists_the_sample_events(sample_copy):
+    result = CliRunner().invoke(main, ["events", "--db", str(sample_copy), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["event_id"] for r in rows] == ["wagner-2023", "xi-biden-2023"]
+    assert all(r["documents"] == 3 and r["claim_pairs"] > 0 for r in rows)
+
+
+def test_run_writes_report_and_a_second_run_embeds_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    first = runner.invoke(main, ["run", str(SAMPLE), "--db", "n.duckdb", "--json"])
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert summary["reports"] == [str(Path("reports") / "wagner-2023.html")]
+    assert (tmp_path / "reports" / "wagner-2023.html").stat().st_size > 0
+    before = counts(tmp_path / "n.duckdb")
+    second = runner.invoke(main, ["run", str(SAMPLE), "--db", "n.duckdb", "--json"])
+    assert second.exit_code == 0, second.output
+    assert counts(tmp_path / "n.duckdb") == before
+
+
+def test_unknown_event_names_the_available_ones(sample_copy):
+    result = CliRunner().invoke(main, ["align", "--db", str(sample_copy), "--event", "wagner"])
+    assert result.exit_code == 2
+    assert "Unknown event 'wagner'. Available: wagner-2023, xi-biden-2023" in result.output
+
+
+def test_every_command_is_in_the_readme_and_has_an_example():
+    readme = (ROOT / "README.md").read_text()
+    for name, command in main.commands.items():
+        assert re.search(rf"narrative-compare {name}\b", readme), f"README lacks '{name}'"
+        assert "Example:" in (command.help or ""), f"'{name} --help' lacks an example"
+
+
+def test_readme_test_command_is_what_ci_runs():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert "make test" in (ROOT / "README.md").read_text()
