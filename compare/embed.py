@@ -22,6 +22,7 @@ import polars as pl
 from compare.errors import InputError
 
 BATCH_SIZE = 64  # benchmarks/README.md: batch size barely matters on 2 CPU threads
+COMMIT_EVERY = 512  # texts embedded between two commits of the cache
 
 
 class Embedder(Protocol):
@@ -106,10 +107,11 @@ def embed(
     distinct = claims.unique("text_sha256", keep="first", maintain_order=True)
     cached = cached_vectors(con, embedder.key, distinct["text_sha256"].to_list())
     missing = distinct.filter(~pl.col("text_sha256").is_in(list(cached)))
-    if missing.height:
-        vectors = embedder.encode(missing["text"].to_list())
-        store_vectors(con, embedder.key, missing["text_sha256"].to_list(), vectors)
-        cached.update(zip(missing["text_sha256"].to_list(), vectors))
+    # Each chunk is committed on its own, so an interrupted run resumes where it stopped.
+    for chunk in missing.iter_slices(COMMIT_EVERY):
+        vectors = embedder.encode(chunk["text"].to_list())
+        store_vectors(con, embedder.key, chunk["text_sha256"].to_list(), vectors)
+        cached.update(zip(chunk["text_sha256"].to_list(), vectors))
     return np.stack([cached[h] for h in claims["text_sha256"].to_list()]).astype(np.float32)
 
 

@@ -70,6 +70,7 @@ class AlignSummary:
     events: list[str] = field(default_factory=list)
     lonely_events: list[str] = field(default_factory=list)  # one document: nothing to compare
     claims: int = 0
+    embedded: int = 0  # texts embedded now; the rest came from the cache
     claim_pairs: int = 0
     omissions: int = 0
 
@@ -90,10 +91,11 @@ def align_store(
             " Run 'narrative-compare events'."
         )
     summary = AlignSummary()
+    cached_before = _cached(con)
     for event_id in events or known:
         claims = store.read_table(con, "claims", event_id=event_id)
-        with transaction(con):
-            vectors = embed(claims, con, embedder)
+        vectors = embed(claims, con, embedder)
+        summary.embedded = _cached(con) - cached_before
         if claims["doc_id"].n_unique() < 2:
             summary.lonely_events.append(event_id)
         result = align(claims, vectors, config)
@@ -107,6 +109,10 @@ def align_store(
         summary.claim_pairs += result.claim_pairs.height
         summary.omissions += result.omissions.height
     return summary
+
+
+def _cached(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0]
 
 
 class transaction:
@@ -133,10 +139,10 @@ def _quiet(message: str) -> None:
 
 def ingest_paths(
     paths: Sequence[str | Path], *, db: str | Path | None = None, skip_bad: bool = False,
-    progress: Progress = _quiet,
+    wait: float = 0, progress: Progress = _quiet,
 ) -> dict:
     """`narrative-compare ingest`: ingest + segment into the store at `db`."""
-    con = store.open_store(db)
+    con = store.open_store(db, wait=wait)
     try:
         summary = ingest_into(con, paths, skip_bad=skip_bad)
     finally:
@@ -147,10 +153,10 @@ def ingest_paths(
 
 def align_events(
     *, db: str | Path | None = None, model: str | Path | None = None,
-    events: Sequence[str] = (), progress: Progress = _quiet,
+    events: Sequence[str] = (), wait: float = 0, progress: Progress = _quiet,
 ) -> dict:
     """`narrative-compare align`: embed + align + diverge what is stored."""
-    con = store.open_store(db)
+    con = store.open_store(db, wait=wait)
     try:
         summary = align_store(con, SentenceTransformerEmbedder(model, progress=True), events=events)
     finally:
@@ -162,15 +168,17 @@ def align_events(
 
 def run(
     paths: Sequence[str | Path], *, db: str | Path | None = None, model: str | Path | None = None,
-    out: str | Path = "reports", skip_bad: bool = False, progress: Progress = _quiet,
+    out: str | Path = "reports", skip_bad: bool = False, wait: float = 0,
+    progress: Progress = _quiet,
 ) -> dict:
     """`narrative-compare run`: ingest, align and report the events that `paths` belong to."""
     from compare.report import write_reports
 
-    con = store.open_store(db)
+    con = store.open_store(db, wait=wait)
     try:
         ingested = ingest_into(con, paths, skip_bad=skip_bad)
-        _tell(ingested, progress)
+        for warning in ingested.warnings:
+            progress(f"Warning: {warning}")
         touched = ingested.events
         aligned = align_store(con, SentenceTransformerEmbedder(model, progress=True), events=touched)
     finally:
@@ -178,6 +186,8 @@ def run(
     for event_id in aligned.lonely_events:
         progress(f"Note: event '{event_id}' has one document: nothing to compare.")
     reports = write_reports(db=db, events=touched, out=out)
+    for path, reason in ingested.skipped:
+        progress(f"Skipped {path}: {reason}")
     if touched and len(aligned.lonely_events) == len(touched):
         raise InputError(
             f"No event in {', '.join(map(str, paths))} has two documents, so there is nothing to"
@@ -186,10 +196,12 @@ def run(
     return {
         "documents": ingested.documents,
         "claims": aligned.claims,
+        "embedded": aligned.embedded,
         "claim_pairs": aligned.claim_pairs,
         "omissions": aligned.omissions,
         "events": aligned.events,
         "reports": [str(p) for p in reports],
+        "skipped": [path for path, _ in ingested.skipped],
     }
 
 

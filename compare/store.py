@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -31,21 +32,34 @@ def default_db() -> str:
     return os.environ.get("NARRATIVE_DB", DEFAULT_DB)
 
 
-def open_store(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the store at `path`; read-only connections never create or write."""
+def open_store(
+    path: str | Path | None = None, *, read_only: bool = False, wait: float = 0
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the store at `path`; read-only connections never create or write.
+
+    DuckDB lets one process write a file at a time; while another holds it, retry for `wait` seconds.
+    """
     path = Path(path or default_db())
     if read_only and not path.exists():
         raise StoreError(
             f"No store at '{path}'. Run 'narrative-compare run PATH --db {path}' to build one."
         )
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreError(
-                f"The store '{path}' is in use by another process. Wait for it to finish and retry."
-            ) from None
-        raise StoreError(f"Cannot open the store '{path}': {exc}. Is it a DuckDB file?") from None
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(
+                    f"Cannot open the store '{path}': {exc}. Is it a DuckDB file?"
+                ) from None
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"The store '{path}' is in use by another process. Wait for it to finish,"
+                    " or pass --wait SECONDS to wait for it."
+                ) from None
+            time.sleep(0.2)
     version = _schema_version(con)
     if version is None and not read_only:
         con.execute(resources.files("compare").joinpath("schema.sql").read_text())
