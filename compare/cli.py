@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from functools import wraps
 from pathlib import Path
@@ -35,19 +36,47 @@ def model_option(f):
 
 
 def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="Print the result as one line of JSON.")(f)
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print the result as one line of JSON."
+    )(f)
+
+
+def wait_option(f):
+    return click.option(
+        "--wait",
+        default=0.0,
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        help="If another process is writing the store, wait up to SECONDS for it.",
+    )(f)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def user_errors(f):
-    """Turn the project's own errors into `Error: ...` and exit code 2; bugs keep their traceback."""
+    """Turn the project's own errors into `Error: ...` and exit code 2; bugs keep their traceback.
+
+    SIGINT and SIGTERM roll back the open transaction and exit 130: what was committed (whole
+    events, chunks of the embedding cache) stays, and the same command run again resumes.
+    """
 
     @wraps(f)
     def wrapper(*args, **kwargs):
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             return f(*args, **kwargs)
         except NarrativeError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo(
+                "Interrupted: the store keeps what was finished. Run the same command again to"
+                " resume.",
+                err=True,
+            )
+            sys.exit(130)
 
     return wrapper
 
@@ -70,18 +99,27 @@ def main():
 @click.argument("paths", nargs=-1, required=True)
 @db_option
 @model_option
-@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False), help="Folder for the HTML reports.")
+@click.option(
+    "--out",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the HTML reports.",
+)
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@wait_option
 @json_option
 @user_errors
-def run(paths, db, model, out, skip_bad, as_json):
+def run(paths, db, model, out, skip_bad, wait, as_json):
     """Ingest, segment, embed, align and report PATHS (files or event folders).
 
     Example: narrative-compare run data/events/wagner-2023
     """
     from compare.pipeline import run as run_pipeline
 
-    result = run_pipeline(paths, db=db, model=model, out=out, skip_bad=skip_bad, progress=note)
+    result = run_pipeline(
+        paths, db=db, model=model, out=out, skip_bad=skip_bad, wait=wait, progress=note
+    )
     emit(
         result,
         as_json,
@@ -95,16 +133,17 @@ def run(paths, db, model, out, skip_bad, as_json):
 @click.argument("paths", nargs=-1, required=True)
 @db_option
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@wait_option
 @json_option
 @user_errors
-def ingest_cmd(paths, db, skip_bad, as_json):
+def ingest_cmd(paths, db, skip_bad, wait, as_json):
     """Ingest and segment PATHS into the store (no embedding).
 
     Example: narrative-compare ingest data/events/wagner-2023 --db narrative.duckdb
     """
     from compare.pipeline import ingest_paths
 
-    summary = ingest_paths(paths, db=db, skip_bad=skip_bad, progress=note)
+    summary = ingest_paths(paths, db=db, skip_bad=skip_bad, wait=wait, progress=note)
     emit(
         summary,
         as_json,
@@ -117,16 +156,17 @@ def ingest_cmd(paths, db, skip_bad, as_json):
 @db_option
 @model_option
 @click.option("--event", "events", multiple=True, help="Only this event (repeatable).")
+@wait_option
 @json_option
 @user_errors
-def align_cmd(db, model, events, as_json):
+def align_cmd(db, model, events, wait, as_json):
     """Embed, align and compare the claims already in the store.
 
     Example: narrative-compare align --event wagner-2023
     """
     from compare.pipeline import align_events
 
-    summary = align_events(db=db, model=model, events=events, progress=note)
+    summary = align_events(db=db, model=model, events=events, wait=wait, progress=note)
     emit(
         summary,
         as_json,
@@ -195,6 +235,81 @@ def eval_cmd(dataset, path, model, as_json):
 
     scores = evaluate(dataset, path, model=model, progress=note)
     click.echo(json.dumps(scores) if as_json else format_scores(scores))
+
+
+@main.command(name="query")
+@click.argument("name", required=False)
+@click.option("--sql", default=None, help="Run this SELECT instead of a named query.")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable)."
+)
+@click.option("--event", default=None, help="Bind $event_id: only this event.")
+@db_option
+@model_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the rows to this file (needed for parquet).",
+)
+@user_errors
+def query_cmd(name, sql, params, event, db, model, fmt, output):
+    """Run a named query (see queries/), a .sql FILE or --sql on a read-only store.
+
+    Without NAME or --sql, lists the named queries.
+
+    Example: narrative-compare query omissions_by_source --event wagner-2023 --format csv
+    """
+    import shutil
+
+    from compare.errors import InputError
+    from compare.query import format_rows, list_queries, run_query, write_rows
+
+    if name is None and sql is None:
+        for q in list_queries():
+            click.echo(f"{q.name}\t{q.purpose}\tparams: {', '.join(q.params) or 'none'}")
+        return
+    pairs = [p.partition("=") for p in params]
+    bad = [p for p, eq, _ in pairs if not eq]
+    if bad:
+        raise InputError(f"--param '{bad[0]}' has no value. Write it as --param NAME=VALUE.")
+    if fmt == "parquet" and output is None:
+        raise InputError("--format parquet writes a file: add --output FILE.parquet.")
+    rows = run_query(
+        name, sql=sql, params={k: v for k, _, v in pairs}, event_id=event, db=db, model=model
+    )
+    if output:
+        note(f"{rows.height} row{'s' * (rows.height != 1)} -> {write_rows(rows, fmt, output)}")
+        return
+    click.echo(format_rows(rows, fmt, width=shutil.get_terminal_size((120, 24)).columns))
+    if fmt == "table":
+        note(f"{rows.height} row{'s' * (rows.height != 1)}")
+
+
+@main.command(name="export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@db_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True
+)
+@user_errors
+def export_cmd(directory, db, fmt):
+    """Write every table as Parquet: DIR/<table>/event_id=<id>/*.parquet, DIR/embeddings.parquet.
+
+    Example: narrative-compare export exports/ --db narrative.duckdb
+    """
+    from compare.query import export_store
+
+    for table in export_store(directory, db=db, fmt=fmt):
+        click.echo(f"{table['path']}\t{table['rows']} rows")
 
 
 if __name__ == "__main__":

@@ -138,8 +138,12 @@ def _quiet(message: str) -> None:
 
 
 def ingest_paths(
-    paths: Sequence[str | Path], *, db: str | Path | None = None, skip_bad: bool = False,
-    wait: float = 0, progress: Progress = _quiet,
+    paths: Sequence[str | Path],
+    *,
+    db: str | Path | None = None,
+    skip_bad: bool = False,
+    wait: float = 0,
+    progress: Progress = _quiet,
 ) -> dict:
     """`narrative-compare ingest`: ingest + segment into the store at `db`."""
     con = store.open_store(db, wait=wait)
@@ -152,8 +156,12 @@ def ingest_paths(
 
 
 def align_events(
-    *, db: str | Path | None = None, model: str | Path | None = None,
-    events: Sequence[str] = (), wait: float = 0, progress: Progress = _quiet,
+    *,
+    db: str | Path | None = None,
+    model: str | Path | None = None,
+    events: Sequence[str] = (),
+    wait: float = 0,
+    progress: Progress = _quiet,
 ) -> dict:
     """`narrative-compare align`: embed + align + diverge what is stored."""
     con = store.open_store(db, wait=wait)
@@ -167,8 +175,13 @@ def align_events(
 
 
 def run(
-    paths: Sequence[str | Path], *, db: str | Path | None = None, model: str | Path | None = None,
-    out: str | Path = "reports", skip_bad: bool = False, wait: float = 0,
+    paths: Sequence[str | Path],
+    *,
+    db: str | Path | None = None,
+    model: str | Path | None = None,
+    out: str | Path = "reports",
+    skip_bad: bool = False,
+    wait: float = 0,
     progress: Progress = _quiet,
 ) -> dict:
     """`narrative-compare run`: ingest, align and report the events that `paths` belong to."""
@@ -180,7 +193,9 @@ def run(
         for warning in ingested.warnings:
             progress(f"Warning: {warning}")
         touched = ingested.events
-        aligned = align_store(con, SentenceTransformerEmbedder(model, progress=True), events=touched)
+        aligned = align_store(
+            con, SentenceTransformerEmbedder(model, progress=True), events=touched
+        )
     finally:
         con.close()
     for event_id in aligned.lonely_events:

@@ -63,7 +63,6 @@ def open_store(
     version = _schema_version(con)
     if version is None and not read_only:
         con.execute(resources.files("compare").joinpath("schema.sql").read_text())
-        con.execute(resources.files("compare").joinpath("views.sql").read_text())
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     elif version != SCHEMA_VERSION:
         con.close()
@@ -72,6 +71,8 @@ def open_store(
             f" needs {SCHEMA_VERSION}. Rebuild it: delete '{path}' and run 'narrative-compare run'"
             " on your inputs again."
         )
+    if not read_only:  # views are cheap to (re)create, so a store always has this version's views
+        con.execute(resources.files("compare").joinpath("views.sql").read_text())
     return con
 
 
@@ -118,8 +119,13 @@ def read_table(
 
 
 def event_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute("SELECT DISTINCT event_id FROM documents ORDER BY 1").fetchall()]
+    return [
+        r[0] for r in con.execute("SELECT DISTINCT event_id FROM documents ORDER BY 1").fetchall()
+    ]
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in (*EVENT_TABLES, "embeddings")}
+    return {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+        for t in (*EVENT_TABLES, "embeddings")
+    }
