@@ -16,6 +16,7 @@ import polars as pl
 
 from compare import store
 from compare.align import AlignConfig, align
+from compare.diverge import diverge
 from compare.embed import Embedder, SentenceTransformerEmbedder, embed
 from compare.errors import InputError
 from compare.ingest import ingest
@@ -98,17 +99,39 @@ def align_store(
         summary.embedded = _cached(con) - cached_before
         if claims["doc_id"].n_unique() < 2:
             summary.lonely_events.append(event_id)
-        result = align(claims, vectors, config)
-        with transaction(con):
-            for table in ("claim_pairs", "claim_groups", "omissions"):
-                store.replace_rows(
-                    con, table, getattr(result, table), key="event_id", values=[event_id]
-                )
+        documents = store.read_table(con, "documents", event_id=event_id)
+        tables = compare_event(documents, claims, vectors, config)
+        write_event(con, event_id, tables)
         summary.events.append(event_id)
         summary.claims += claims.height
-        summary.claim_pairs += result.claim_pairs.height
-        summary.omissions += result.omissions.height
+        summary.claim_pairs += tables["claim_pairs"].height
+        summary.omissions += tables["omissions"].height
     return summary
+
+
+COMPARED_TABLES = ("claim_pairs", "claim_groups", "omissions", "divergences", "term_contrasts")
+
+
+def compare_event(
+    documents: pl.DataFrame, claims: pl.DataFrame, vectors, config: AlignConfig = AlignConfig()
+) -> dict[str, pl.DataFrame]:
+    """Align and diverge one event's claims (`vectors[i]` embeds `claims[i]`): pure, no store."""
+    aligned = align(claims, vectors, config)
+    diverged = diverge(documents, claims, aligned.claim_pairs)
+    return {
+        "claim_pairs": aligned.claim_pairs,
+        "claim_groups": aligned.claim_groups,
+        "omissions": aligned.omissions,
+        "divergences": diverged.divergences,
+        "term_contrasts": diverged.term_contrasts,
+    }
+
+
+def write_event(con: duckdb.DuckDBPyConnection, event_id: str, tables: dict) -> None:
+    """Replace an event's compared tables in one transaction."""
+    with transaction(con):
+        for name in COMPARED_TABLES:
+            store.replace_rows(con, name, tables[name], key="event_id", values=[event_id])
 
 
 def _cached(con: duckdb.DuckDBPyConnection) -> int:
