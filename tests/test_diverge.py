@@ -1,0 +1,395 @@
+"""diverge: each kind fires on a hand-made pair and stays silent on an equivalent one (no model)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import polars as pl
+import pytest
+
+from compare.align import CLAIM_PAIRS_SCHEMA
+from compare.diverge import (
+    DIVERGENCES_SCHEMA,
+    KINDS,
+    TERM_CONTRASTS_SCHEMA,
+    diverge,
+    parse_number,
+    term_contrasts,
+    terms,
+)
+from compare.ingest import DOCUMENTS_SCHEMA
+from compare.segment import CLAIMS_SCHEMA
+
+BEIJING = (
+    "As a friendly neighbor and comprehensive strategic partner of coordination for the new era,"
+    " China supports Russia in protecting national stability and achieving development and"
+    " prosperity."
+)
+MOSCOW = (
+    "The Chinese side expressed support for the efforts of the leadership of the Russian"
+    " Federation to stabilise the situation in the country."
+)
+
+
+def _doc(doc_id: str, text: str, source: str) -> dict:
+    row = dict.fromkeys(DOCUMENTS_SCHEMA)
+    row.update(doc_id=doc_id, event_id="ev", source=source, text=text, content_sha256=doc_id)
+    return row
+
+
+def _claim(claim_id: str, doc_id: str, doc_text: str, text: str, speaker, subject) -> dict:
+    start = doc_text.index(text)
+    return {
+        "claim_id": claim_id,
+        "doc_id": doc_id,
+        "event_id": "ev",
+        "position": doc_text[:start].count("\n\n"),
+        "char_start": start,
+        "char_end": start + len(text),
+        "text": text,
+        "speaker": speaker,
+        "reported_subject": subject,
+        "text_sha256": claim_id,
+    }
+
+
+def run(
+    text_a: str,
+    text_b: str,
+    *,
+    speaker_a: str | None = None,
+    speaker_b: str | None = None,
+    subject_a: str | None = None,
+    subject_b: str | None = None,
+    doc_a: str | None = None,
+    doc_b: str | None = None,
+    source_a: str = "Source A",
+    source_b: str = "Source B",
+) -> dict[str, dict]:
+    """diverge() on one aligned pair; the claims sit in doc_a / doc_b (default: the claim alone)."""
+    doc_a, doc_b = doc_a or text_a, doc_b or text_b
+    documents = pl.DataFrame(
+        [_doc("da", doc_a, source_a), _doc("db", doc_b, source_b)], schema=DOCUMENTS_SCHEMA
+    )
+    claims = pl.DataFrame(
+        [
+            _claim("ca", "da", doc_a, text_a, speaker_a, subject_a),
+            _claim("cb", "db", doc_b, text_b, speaker_b, subject_b),
+        ],
+        schema=CLAIMS_SCHEMA,
+    )
+    pairs = pl.DataFrame(
+        [("ev", "ca", "cb", "da", "db", 0.8, 0.8, 0.5, "test")],
+        schema=CLAIM_PAIRS_SCHEMA,
+        orient="row",
+    )
+    result = diverge(documents, claims, pairs)
+    assert result.divergences.schema == pl.Schema(DIVERGENCES_SCHEMA)
+    out = {}
+    for row in result.divergences.iter_rows(named=True):
+        assert row["kind"] in KINDS
+        assert 0 < row["score"] <= 1
+        assert "\n" not in row["reason"]
+        for side, text in (("evidence_a", text_a), ("evidence_b", text_b)):
+            for start, end, span in json.loads(row[side]):
+                assert text[start:end] == span  # evidence indexes the claim's own text
+        out[row["kind"]] = row
+    return out
+
+
+def evidence(row: dict, side: str) -> list[str]:
+    return [t for *_, t in json.loads(row[f"evidence_{side}"])]
+
+
+# --- reworded ------------------------------------------------------------------------------------
+
+
+def test_reworded_stability_pair_highlights_the_differing_words():
+    found = run(
+        BEIJING, MOSCOW, speaker_b="The Chinese side", source_a="Beijing", source_b="Moscow"
+    )
+    row = found["reworded"]
+    assert any("protecting national stability" in t for t in evidence(row, "a"))
+    moscow = " ".join(evidence(row, "b"))
+    assert "efforts of the leadership" in moscow and "stabilise the situation" in moscow
+    assert "support" not in evidence(row, "b")  # shared ("supports" / "support")
+    assert "Beijing" in row["reason"] and "Moscow" in row["reason"]
+
+
+def test_reworded_silent_on_the_same_words():
+    text = "Qin Gang met Andrey Rudenko in Beijing on Sunday."
+    assert "reworded" not in run(text, text)
+    assert "reworded" not in run(text, "On Sunday, Qin Gang met Andrey Rudenko in Beijing.")
+
+
+# --- speaker -------------------------------------------------------------------------------------
+
+
+def test_speaker_own_voice_vs_attributed():
+    text = "China supports Russia in protecting national stability."
+    found = run(text, f"{text[:-1]}, the foreign ministry said.", speaker_b="the foreign ministry")
+    row = found["speaker"]
+    assert row["score"] == 1.0
+    assert evidence(row, "b") == ["the foreign ministry"]
+    assert "own voice" in row["reason"]
+
+
+def test_speaker_quoting_the_other_source_itself_scores_lower():
+    text = "This is Russia's internal affair."
+    found = run(
+        text,
+        "The issue was Russia's internal affair, the ministry added.",
+        speaker_b="the ministry",
+        source_a="Ministry of Foreign Affairs of the People's Republic of China",
+    )
+    assert found["speaker"]["score"] == 0.5
+    assert "the source itself" in found["speaker"]["reason"]
+
+
+def test_speaker_different_speakers_fire():
+    found = run(
+        "Relations are at their best, Qin Gang said.",
+        "Relations are at their best, Andrey Rudenko said.",
+        speaker_a="Qin Gang",
+        speaker_b="Andrey Rudenko",
+    )
+    assert evidence(found["speaker"], "a") == ["Qin Gang"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("the ministry", "the foreign ministry"),
+        ("Beijing", "China"),
+        ("Moscow", "the Kremlin"),
+        ("Mr. Steele", "Michael Steele"),
+    ],
+)
+def test_speaker_equivalent_names_stay_silent(a, b):
+    found = run(
+        f"Relations are good, {a} said.", f"Relations are good, {b} said.", speaker_a=a, speaker_b=b
+    )
+    assert "speaker" not in found
+
+
+def test_speaker_title_linked_by_the_text_stays_silent():
+    a = "Relations are good, Qin Gang said."
+    b = "Relations are good, the foreign minister said."
+    doc_b = f"Foreign Minister Qin Gang met Rudenko.\n\n{b}"
+    found = run(a, b, speaker_a="Qin Gang", speaker_b="the foreign minister", doc_b=doc_b)
+    assert "speaker" not in found
+    # Without the text saying who the foreign minister is, they are different speakers.
+    assert "speaker" in run(a, b, speaker_a="Qin Gang", speaker_b="the foreign minister")
+
+
+def test_speaker_reported_subject_counts_as_the_speaker():
+    found = run(
+        'Moscow said Beijing had "expressed support" for the leadership.',
+        "The Chinese side expressed support for the leadership.",
+        speaker_a="Moscow",
+        subject_a="Beijing",
+        speaker_b="The Chinese side",
+    )
+    assert "speaker" not in found
+
+
+# --- number --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "ev_a", "ev_b"),
+    [
+        ("13 people were killed in the blast.", "15 people were killed in the blast.", "13", "15"),
+        (
+            "The talks were held on June 24.",
+            "The talks were held on June 25.",
+            "June 24",
+            "June 25",
+        ),
+        ("Prices rose 3 percent in May.", "Prices rose 4% in May.", "3 percent", "4%"),
+        (
+            "The deal is worth $2 million.",
+            "The deal is worth 3 million dollars.",
+            "$2 million",
+            "3 million dollars",
+        ),
+        (
+            "Five soldiers died in the attack.",
+            "Seven soldiers died in the attack.",
+            "Five",
+            "Seven",
+        ),
+    ],
+)
+def test_number_conflicts_fire(a, b, ev_a, ev_b):
+    row = run(a, b)["number"]
+    assert evidence(row, "a") == [ev_a]
+    assert evidence(row, "b") == [ev_b]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The talks were held on June 24.", "The talks were held on 24 June."),
+        ("Five soldiers died in the attack.", "5 soldiers died in the attack."),
+        ("Prices rose 3 percent.", "Prices rose 3%."),
+        ("The deal is worth $2 million.", "The deal is worth 2,000,000 dollars."),
+        ("The talks were held on June 24, 2023.", "The talks were held on 24 June."),
+        ("13 people were killed.", "The talks lasted 15 hours."),  # different things counted
+    ],
+)
+def test_number_equivalent_forms_stay_silent(a, b):
+    assert "number" not in run(a, b)
+
+
+def test_parse_number_reads_words_and_scales():
+    assert parse_number("five") == 5
+    assert parse_number("twenty-five") == 25
+    assert parse_number("2.5 million") == 2_500_000
+    assert parse_number("1,200") == 1200
+
+
+# --- entity --------------------------------------------------------------------------------------
+
+
+def test_entity_other_place_in_the_same_slot_fires():
+    row = run("Qin Gang met Andrey Rudenko in Beijing.", "Qin Gang met Andrey Rudenko in Moscow.")
+    assert row["entity"]["kind"] == "entity"
+    assert evidence(row["entity"], "a") == ["Beijing"]
+    assert evidence(row["entity"], "b") == ["Moscow"]
+
+
+def test_entity_other_person_fires():
+    found = run("Qin Gang met Rudenko on Sunday.", "Wang Yi met Rudenko on Sunday.")
+    assert evidence(found["entity"], "a") == ["Qin Gang"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Beijing supports Russia.", "China supports Russia."),
+        ("Moscow rejected the plan.", "The Kremlin rejected the plan."),
+        ("Qin Gang met Rudenko.", "Qin Gang met Andrey Rudenko."),
+        ("The DNC denied it.", "The Democratic National Committee denied it."),
+    ],
+)
+def test_entity_aliases_stay_silent(a, b):
+    assert "entity" not in run(a, b)
+
+
+def test_entity_title_linked_by_the_text_stays_silent():
+    a = "Qin Gang met Rudenko in Beijing."
+    b = "The foreign minister met Rudenko in Beijing."
+    doc_b = f"Foreign Minister Qin Gang spoke on Sunday.\n\n{b}"
+    assert "entity" not in run(a, b, doc_b=doc_b)
+    assert "entity" in run(a, b)  # nothing says who the foreign minister is
+
+
+def test_entity_title_case_headline_is_not_a_name():
+    found = run("Woman Bit By Scorpion On Flight", "A woman was bit by a scorpion on a flight.")
+    assert "entity" not in found
+
+
+# --- hedging -------------------------------------------------------------------------------------
+
+
+def test_hedging_may_vs_will_fires():
+    row = run("The sides will sign the deal.", "The sides may sign the deal.")["hedging"]
+    assert evidence(row, "b") == ["may"]
+    assert evidence(row, "a") == ["will"]
+    assert row["score"] == 1.0
+
+
+def test_hedging_discussed_vs_agreed_fires():
+    row = run("The leaders agreed to a ceasefire.", "The leaders discussed a ceasefire.")["hedging"]
+    assert evidence(row, "b") == ["discussed"]
+    assert evidence(row, "a") == ["agreed"]
+
+
+def test_hedging_silent_when_both_hedge_or_neither():
+    assert "hedging" not in run("The sides may sign the deal.", "The sides may sign the accord.")
+    assert "hedging" not in run("The sides signed the deal.", "Both sides signed the deal.")
+    assert "hedging" not in run("The talks began in May.", "The talks began in May 2023.")
+
+
+# --- negation ------------------------------------------------------------------------------------
+
+
+def test_negation_did_not_vs_did_fires():
+    row = run("The minister did not meet the envoy.", "The minister met the envoy.")["negation"]
+    assert evidence(row, "a") == ["not"]
+    assert evidence(row, "b") == []
+
+
+def test_negation_denial_fires():
+    found = run("IBM will cut 100,000 jobs.", "IBM denied it will cut 100,000 jobs.")
+    assert evidence(found["negation"], "b") == ["denied"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The minister did not meet the envoy.", "The minister didn't meet the envoy."),
+        ("The minister met the envoy.", "The minister met the envoy, not the president."),
+        ("Not only did the minister meet the envoy.", "The minister met the envoy."),
+    ],
+)
+def test_negation_silent(a, b):
+    assert "negation" not in run(a, b)
+
+
+# --- emphasis ------------------------------------------------------------------------------------
+
+FILLER = " ".join(f"Background sentence number {i} says something else." for i in range(12))
+
+
+def test_emphasis_lead_vs_late_fires():
+    claim = "Qin Gang met Andrey Rudenko in Beijing."
+    doc_a = f"{claim}\n\n{FILLER}"
+    doc_b = f"{FILLER}\n\n{claim}"
+    row = run(claim, claim, doc_a=doc_a, doc_b=doc_b)["emphasis"]
+    assert "leads with it" in row["reason"]
+    assert evidence(row, "a") == [claim]
+
+
+def test_emphasis_share_fires_and_equal_placement_stays_silent():
+    claim = "Qin Gang met Andrey Rudenko in Beijing."
+    found = run(claim, claim, doc_a=claim, doc_b=f"{claim}\n\n{FILLER}")
+    assert "of its text" in found["emphasis"]["reason"]
+    same = run(claim, claim, doc_a=f"{claim}\n\n{FILLER}", doc_b=f"{claim}\n\n{FILLER}")
+    assert "emphasis" not in same
+
+
+# --- term contrasts ------------------------------------------------------------------------------
+
+
+def test_term_contrasts_log_odds_with_informative_prior():
+    documents = pl.DataFrame(
+        [
+            _doc("da", "national stability national stability Russia support", "A"),
+            _doc("db", "stabilise the situation situation leadership Russia support", "B"),
+        ],
+        schema=DOCUMENTS_SCHEMA,
+    )
+    table = term_contrasts(documents)
+    assert table.schema == pl.Schema(TERM_CONTRASTS_SCHEMA)
+    a = {r["term"]: r for r in table.filter(pl.col("doc_id") == "da").iter_rows(named=True)}
+    assert a["national stability"]["count"] == 2
+    assert a["national stability"]["z"] > 0 and a["stability"]["log_odds"] > 0
+    assert abs(a["russia"]["z"]) < 0.1  # said once by each
+    assert a["stability"]["z"] > a["russia"]["z"]
+    assert all(math.isfinite(r["z"]) for r in a.values())
+    # z = delta / sqrt(1/(y_i + a_w) + 1/(y_j + a_w)), a_w = pooled count (prior_scale 1).
+    n_i = len(terms(documents["text"][0]))
+    n_j = len(terms(documents["text"][1]))
+    y_i, y_j, alpha, a0 = 2, 0, 2, n_i + n_j
+    delta = math.log((y_i + alpha) / (n_i + a0 - y_i - alpha)) - math.log(
+        (y_j + alpha) / (n_j + a0 - y_j - alpha)
+    )
+    assert a["stability"]["log_odds"] == pytest.approx(delta, rel=1e-6)
+
+
+def test_term_contrasts_skip_single_document_events():
+    documents = pl.DataFrame([_doc("da", "one lonely text", "A")], schema=DOCUMENTS_SCHEMA)
+    assert term_contrasts(documents).height == 0

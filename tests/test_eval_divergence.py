@@ -1,0 +1,79 @@
+"""`narrative-compare eval basil|fnc1 --json` on the real DEV data: JSON shape and the targets.
+
+Each eval runs once per session through the CLI (embeddings cached outside the repository, so a
+repeat takes seconds; a cold run embeds ~4k BASIL and ~9k FNC-1 sentences, a few minutes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, need_eval
+
+
+def _eval_json(dataset: str) -> dict:
+    folder = need_eval(dataset)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "compare", "eval", dataset, str(folder), "--json"],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, f"--json must print exactly one line, got {len(lines)}"
+    return json.loads(lines[0])
+
+
+@pytest.fixture(scope="module")
+def basil() -> dict:
+    return _eval_json("basil")
+
+
+@pytest.fixture(scope="module")
+def fnc1() -> dict:
+    return _eval_json("fnc1")
+
+
+def test_basil_json_shape(basil):
+    assert basil["dataset"] == "basil"
+    for key in (
+        "f1_informational",
+        "f1_lexical",
+        "speaker_accuracy",
+        "floor_flag_all_f1_informational",
+        "floor_flag_all_f1_lexical",
+        "floor_tfidf_f1_informational",
+        "floor_tfidf_f1_lexical",
+    ):
+        assert isinstance(basil[key], float) and 0 <= basil[key] <= 1, key
+    assert basil["n_events"] == 50
+    assert basil["floor_flag_all_f1_informational"] == pytest.approx(0.284, abs=0.001)
+
+
+def test_basil_lexical_beats_flag_all(basil):
+    assert basil["f1_lexical"] > basil["floor_flag_all_f1_lexical"]
+
+
+def test_fnc1_json_shape(fnc1):
+    assert fnc1["dataset"] == "fnc1"
+    for key in ("conflict_rate_disagree", "conflict_rate_agree"):
+        assert isinstance(fnc1[key], float) and 0 <= fnc1[key] <= 1, key
+    assert fnc1["n_pairs_by_label"]["disagree"] == 241  # every agree/disagree pair is scored
+    assert fnc1["n_pairs_by_label"]["agree"] == 867
+    for kind in ("number", "entity", "negation", "reworded", "speaker", "hedging", "emphasis"):
+        assert 0 <= fnc1[f"rate_{kind}_disagree"] <= 1
+
+
+def test_fnc1_conflicts_fire_twice_as_often_on_disagreeing_bodies(fnc1):
+    assert fnc1["conflict_ratio"] >= 2
+    assert fnc1["conflict_rate_disagree"] > fnc1["conflict_rate_agree"]
