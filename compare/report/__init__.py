@@ -8,38 +8,44 @@ browser, so 8 documents (28 pairs) stay a few hundred kilobytes on top of plotly
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import jinja2
-import numpy as np
 import polars as pl
 from markupsafe import Markup
 
 from compare import store
 from compare.errors import InputError
-from compare.report import figures
-from compare.report.data import KINDS, EventData, Group, load_event, speaker_name
-from compare.report.markup import distinct_words, highlight, kind_class, plain, safe_url
-from compare.report.markup import script_json, snippet
+from compare.report import figures, views
+from compare.report.data import load_event
+from compare.report.markup import kind_class, script_json
 
-__all__ = ["build_report", "write_reports", "slug"]
+__all__ = ["build_report", "slug", "write_reports"]
 
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-SUMMARY_ID = "nc-summary"  # <script type="application/json" id=...> in each report, read by the index
+PLOTLY_CONFIG = {  # plotly.js 4's "Share chart" button uploads the data: never offer it
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["sendChartToCloud", "lasso2d", "select2d"],
+}
+# <script type="application/json" id=...> in each report's <head>, read back by the index
+SUMMARY_ID = "nc-summary"
 
 
 def write_reports(
-    *, db: str | Path | None, events: Sequence[str] = (), out: str | Path = "reports",
+    *,
+    db: str | Path | None,
+    events: Sequence[str] = (),
+    out: str | Path = "reports",
     title: str | None = None,
 ) -> list[Path]:
     """Write `<out>/<slug(event)>.html` for `events` (default: all), and `<out>/index.html` when
@@ -68,8 +74,9 @@ def write_reports(
     reports = report_summaries(out)
     if len(reports) > 1:
         index = out / "index.html"
-        page = _template().render(index=True, reports=reports, title=title or "Reports",
-                                  generated=_now())
+        page = _template().render(
+            index=True, reports=reports, title=title or "Reports", generated=_now()
+        )
         _write(index, page)
         paths.append(index)
     return paths
@@ -81,36 +88,43 @@ def build_report(con: duckdb.DuckDBPyConnection, event_id: str, *, title: str | 
     event = load_event(con, event_id)
     docs = event.docs
     figs = {
-        "coverage": figures.coverage_matrix(_coverage_cells(event), [d.short for d in docs]),
+        "coverage": figures.coverage_matrix(views.coverage_cells(event), [d.short for d in docs]),
         "agreement": figures.agreement_matrix([d.short for d in docs], event.agreement()),
-        "speakers": figures.speaker_share(_speaker_frame(event)),
+        "speakers": figures.speaker_share(views.speaker_frame(event)),
     }
     if event.terms.height:
         labels = {d.doc_id: d.short for d in docs}
-        terms = event.terms.with_columns(doc=pl.col("doc_id").replace_strict(labels, default=None))
-        figs["terms"] = figures.distinctive_terms(terms.drop_nulls("doc"))
+        order = {d.doc_id: d.index for d in docs}
+        terms = event.terms.filter(pl.col("doc_id").is_in(list(labels))).with_columns(
+            doc=pl.col("doc_id").replace_strict(labels),
+            order=pl.col("doc_id").replace_strict(order),
+        )
+        figs["terms"] = figures.distinctive_terms(terms.sort("order", maintain_order=True))
     pairs = event.doc_pairs()
     if pairs:
         first = event.pair(*pairs[0])
-        texts = _pair_texts(event, first.a, first.b)
+        texts = views.pair_texts(event, first.a, first.b)
         figs["pair_heatmap"] = figures.similarity_heatmap(
             first.similarity, *texts, first.aligned, first.a.short, first.b.short
         )
         figs["pair_order"] = figures.order_plot(first.aligned, *texts, first.a.short, first.b.short)
-    html = {name: Markup(_figure_html(fig, f"fig-{name.replace('_', '-')}")) for name, fig in figs.items()}
-    summary = _summary(event, title)
+    html = {
+        name: Markup(_figure_html(fig, f"fig-{name.replace('_', '-')}"))
+        for name, fig in figs.items()
+    }
+    summary = views.summary(event, title)
     return _template().render(
         index=False,
         title=title or event_id,
         event=event,
-        docs=[_doc_row(d) for d in docs],
-        groups=[_group_view(event, g) for g in event.groups],
-        only_in=_only_in(event),
+        docs=[views.doc_row(d) for d in docs],
+        groups=[views.group_view(event, g) for g in event.groups],
+        only_in=views.only_in(event),
         pairs=[(i, f"{a.short} vs {b.short}") for i, (a, b) in enumerate(pairs)],
-        pair_data=script_json(_pair_payload(event)) if pairs else None,
+        pair_data=script_json(views.pair_payload(event)) if pairs else None,
         summary=summary,
         summary_json=script_json(summary),
-        kinds=_kinds_present(event),
+        kinds=views.kinds_present(event),
         figs=html,
         plotlyjs=Markup(_plotlyjs()),
         generated=_now(),
@@ -136,7 +150,9 @@ def slugs(event_ids: Sequence[str]) -> dict[str, str]:
 
 def report_summaries(out: Path) -> list[dict]:
     """The summaries embedded in the reports of `out`, for the index (other HTML files are skipped)."""
-    pattern = re.compile(rf'<script type="application/json" id="{SUMMARY_ID}">(.*?)</script>', re.S)
+    pattern = re.compile(
+        rf'<script type="application/json" id="{SUMMARY_ID}">(.*?)</script>', re.DOTALL
+    )
     reports = []
     for path in sorted(out.glob("*.html")):
         if path.name == "index.html":
@@ -146,7 +162,7 @@ def report_summaries(out: Path) -> list[dict]:
         match = pattern.search(head)
         if match:
             try:
-                reports.append({**json.loads(match.group(1)), "href": path.name})
+                reports.append({**json.loads(match.group(1)), "href": "./" + quote(path.name)})
             except ValueError:
                 continue
     return sorted(reports, key=lambda r: (r.get("event_id", ""), r["href"]))
@@ -167,14 +183,15 @@ def _write(path: Path, text: str) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @cache
 def _template() -> jinja2.Template:
     source = resources.files("compare.report").joinpath("page.html.j2").read_text(encoding="utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     env.filters["kind_class"] = kind_class
     return env.from_string(source)
 
@@ -187,149 +204,10 @@ def _plotlyjs() -> str:
 
 
 def _figure_html(fig, div_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
-                       div_id=div_id, config=PLOTLY_CONFIG)
-
-
-def _kinds_present(event: EventData) -> list[str]:
-    found = {k for g in event.groups for k in g.kinds}
-    return [k for k in KINDS if k in found] + sorted(found - set(KINDS))
-
-
-def _doc_row(doc) -> dict:
-    return {"doc": doc, "href": safe_url(doc.url)}
-
-
-def _coverage_cells(event: EventData) -> pl.DataFrame:
-    rows = []
-    for g in event.groups:
-        label = f"G{g.number} · {snippet(g.first().text, 40)}"
-        for doc in event.docs:
-            claims = g.members.get(doc.doc_id, [])
-            wording = " / ".join(c.text for c in claims)
-            rows.append((label, g.anchor, doc.short, g.status(doc.doc_id), wording))
-    return pl.DataFrame(rows, schema=["group", "anchor", "doc", "status", "wording"], orient="row")
-
-
-def _speaker_frame(event: EventData) -> pl.DataFrame:
-    rows = [(d.short, speaker_name(c.speaker), len(c.text)) for d in event.docs for c in event.claims[d.doc_id]]
-    frame = pl.DataFrame(rows, schema={"doc": pl.String, "speaker": pl.String, "chars": pl.Int64}, orient="row")
-    # one spelling per speaker: "The ministry" and "the ministry" are one voice
-    spelling = frame.group_by(pl.col("speaker").str.to_lowercase().alias("key")).agg(
-        pl.col("speaker").mode().sort().first().alias("name")
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        div_id=div_id,
+        config=PLOTLY_CONFIG,
     )
-    return (
-        frame.with_columns(key=pl.col("speaker").str.to_lowercase())
-        .join(spelling, on="key", how="left", maintain_order="left")
-        .select("doc", pl.col("name").alias("speaker"), "chars")
-    )
-
-
-def _group_view(event: EventData, group: Group) -> dict:
-    docs = event.doc_by_id
-    cards = []
-    for doc in event.docs:
-        claims = group.members.get(doc.doc_id, [])
-        if not claims:
-            continue
-        others = [c.text for d, cs in group.members.items() if d != doc.doc_id for c in cs]
-        cards.append({
-            "doc": doc,
-            "status": group.status(doc.doc_id),
-            "claims": [
-                {
-                    "html": highlight(c.text, c.spans, distinct_words(c.text, others) if others else []),
-                    "speaker": speaker_name(c.speaker),
-                    "kinds": [k for k in KINDS if k in c.kinds] + sorted(c.kinds - set(KINDS)),
-                    "position": c.position + 1,
-                }
-                for c in claims
-            ],
-        })
-    by_id = event.claim_by_id
-    divergences = [
-        {
-            "kind": d.kind, "reason": d.reason, "score": d.score,
-            "a": docs[by_id[d.claim_a].doc_id].short if d.claim_a in by_id else "?",
-            "b": docs[by_id[d.claim_b].doc_id].short if d.claim_b in by_id else "?",
-        }
-        for d in group.divergences
-    ]
-    present = [d.index for d in event.docs if d.doc_id in group.members]
-    return {
-        "group": group,
-        "title": snippet(group.first().text, 110),
-        "cards": cards,
-        "absent": [d.short for d in event.docs if d.doc_id not in group.members],
-        "divergences": divergences,
-        "doc_codes": " ".join(f"d{i}" for i in present),
-        "open": len(event.groups) <= 40 and len(present) > 1,
-    }
-
-
-def _only_in(event: EventData) -> list[dict]:
-    """For each document, its claims that no other document has, with the nearest non-matches."""
-    by_id = event.claim_by_id
-    docs = event.doc_by_id
-    nearest: dict[str, list[dict]] = {}
-    for row in event.omissions.iter_rows(named=True):
-        other = by_id.get(row["nearest_claim_id"]) if row["nearest_claim_id"] else None
-        doc = docs.get(row["missing_in_doc"])
-        nearest.setdefault(row["claim_id"], []).append({
-            "order": doc.index if doc else len(docs),
-            "doc": doc.short if doc else row["missing_in_doc"],
-            "text": other.text if other else None,
-            "score": row["nearest_score"],
-        })
-    sections = []
-    for doc in event.docs:
-        solo = [g.members[doc.doc_id] for g in event.groups if list(g.members) == [doc.doc_id]]
-        rows = [
-            {"claim": c, "speaker": speaker_name(c.speaker), "nearest": sorted(nearest.get(c.claim_id, []), key=lambda n: n["order"])}
-            for claims in solo for c in claims
-        ]
-        sections.append({"doc": doc, "rows": rows})
-    return sections
-
-
-def _pair_texts(event: EventData, a, b) -> tuple[list[str], list[str]]:
-    return [c.text for c in event.claims[a.doc_id]], [c.text for c in event.claims[b.doc_id]]
-
-
-def _pair_payload(event: EventData) -> dict:
-    """What the browser needs to draw any pair: claim labels once per document, and per pair the
-    similarities as bytes ((cosine + 1) / 2 * 255, base64) plus the accepted alignments."""
-    docs = [
-        {"name": plain(d.short), "claims": figures.claim_labels([c.text for c in event.claims[d.doc_id]])}
-        for d in event.docs
-    ]
-    pairs = []
-    for a, b in event.doc_pairs():
-        pair = event.pair(a, b)
-        quantised = np.rint((np.clip(pair.similarity, -1, 1) + 1) / 2 * 255).astype(np.uint8)
-        pairs.append({
-            "a": a.index, "b": b.index, "rows": int(quantised.shape[0]), "cols": int(quantised.shape[1]),
-            "z": base64.b64encode(quantised.tobytes()).decode("ascii"),
-            "aligned": [[i, j, round(s, 3), plain(m)] for i, j, s, m in pair.aligned],
-        })
-    return {"docs": docs, "pairs": pairs}
-
-
-def _summary(event: EventData, title: str | None) -> dict:
-    """Key figures of the event, embedded in the page and read back by the index."""
-    n_docs = len(event.docs)
-    agreement = event.agreement()
-    return {
-        "event_id": event.event_id,
-        "title": title or event.event_id,
-        "dates": event.date_range(),
-        "documents": [d.short for d in event.docs],
-        "claims": sum(len(c) for c in event.claims.values()),
-        "groups": len(event.groups),
-        "shared_by_all": sum(len(g.members) == n_docs for g in event.groups) if n_docs > 1 else 0,
-        "single_source": sum(len(g.members) == 1 for g in event.groups),
-        "aligned_pairs": event.pairs.height,
-        "divergences": dict(Counter(d.kind for g in event.groups for d in g.divergences)),
-        "agreement": [[None if np.isnan(v) else round(float(v), 2) for v in row] for row in agreement],
-        "model": event.model,
-    }

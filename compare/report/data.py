@@ -1,0 +1,338 @@
+"""store -> one event's report data: documents, claims, groups in reading order, cell statuses.
+
+Everything the page shows is read here, once, from the store tables (read-only). No model is
+loaded: similarities come from the stored vectors of the model with most rows for the event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import combinations
+
+import duckdb
+import numpy as np
+import polars as pl
+
+KINDS = ("reworded", "speaker", "number", "entity", "hedging", "negation", "emphasis")
+CONFLICT_KINDS = frozenset({"number", "entity", "negation"})  # the facts disagree
+STATUSES = ("absent", "present", "reworded", "conflicting")  # coverage cell, by code 0..3
+OWN_VOICE = "own voice"
+WHOLE = 0.9  # evidence covering this share of a claim is not highlighted word by word
+
+
+@dataclass
+class Doc:
+    doc_id: str
+    index: int  # column in every figure, 0-based, in reading order of the event
+    label: str  # coalesce(source, doc_id), made unique within the event
+    short: str  # for axes and legends
+    source_kind: str | None
+    date: str | None
+    title: str | None
+    url: str | None
+    length: int  # characters of cleaned text
+    n_claims: int
+
+
+@dataclass
+class Claim:
+    claim_id: str
+    doc_id: str
+    position: int
+    text: str
+    speaker: str | None
+    group_id: str
+    spans: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, kind)
+    kinds: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Divergence:
+    claim_a: str
+    claim_b: str
+    kind: str
+    score: float
+    reason: str
+    across: int | None = None  # number of the other claim's group, when it is not this one
+
+
+@dataclass
+class Group:
+    group_id: str
+    number: int  # 1-based, in reading order
+    members: dict[str, list[Claim]]  # doc_id -> claims of that document (several for a split)
+    divergences: list[Divergence] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"g-{self.number}"
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({d.kind for d in self.divergences}, key=_kind_order)
+
+    def status(self, doc_id: str) -> str:
+        claims = self.members.get(doc_id)
+        if not claims:
+            return "absent"
+        kinds = set().union(*(c.kinds for c in claims))
+        if kinds & CONFLICT_KINDS:
+            return "conflicting"
+        return "reworded" if kinds else "present"
+
+    def first(self) -> Claim:
+        return next(iter(self.members.values()))[0]
+
+
+@dataclass
+class PairData:
+    a: Doc
+    b: Doc
+    similarity: np.ndarray  # (len(claims of b), len(claims of a)): rows follow B, columns A
+    aligned: list[tuple[int, int, float, str]]  # (index in A, index in B, score, method)
+
+
+@dataclass
+class EventData:
+    event_id: str
+    docs: list[Doc]
+    claims: dict[str, list[Claim]]  # doc_id -> claims in reading order
+    groups: list[Group]
+    omissions: pl.DataFrame  # claim_id, missing_in_doc, nearest_claim_id, nearest_score
+    pairs: pl.DataFrame  # claim_pairs of the event
+    terms: pl.DataFrame  # term_contrasts of the event
+    vectors: dict[str, np.ndarray]
+    model: str | None
+
+    @cached_property
+    def claim_by_id(self) -> dict[str, Claim]:
+        return {c.claim_id: c for claims in self.claims.values() for c in claims}
+
+    @cached_property
+    def doc_by_id(self) -> dict[str, Doc]:
+        return {d.doc_id: d for d in self.docs}
+
+    def date_range(self) -> str:
+        dates = sorted({d.date[:10] for d in self.docs if d.date})
+        if not dates:
+            return "no dates"
+        return dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+
+    def pair(self, a: Doc, b: Doc) -> PairData:
+        ca, cb = self.claims[a.doc_id], self.claims[b.doc_id]
+        dim = len(next(iter(self.vectors.values()))) if self.vectors else 1
+        va = np.stack([self.vectors.get(c.claim_id, np.zeros(dim)) for c in ca] or [np.zeros(dim)])
+        vb = np.stack([self.vectors.get(c.claim_id, np.zeros(dim)) for c in cb] or [np.zeros(dim)])
+        sim = (vb @ va.T)[: len(cb), : len(ca)]
+        index_a = {c.claim_id: i for i, c in enumerate(ca)}
+        index_b = {c.claim_id: i for i, c in enumerate(cb)}
+        aligned = []
+        for row in self.pairs.iter_rows(named=True):
+            for x, y in ((row["claim_a"], row["claim_b"]), (row["claim_b"], row["claim_a"])):
+                if x in index_a and y in index_b:
+                    aligned.append((index_a[x], index_b[y], row["score"], row["method"]))
+        return PairData(a, b, sim, sorted(aligned))
+
+    def doc_pairs(self) -> list[tuple[Doc, Doc]]:
+        return list(combinations(self.docs, 2))
+
+    def agreement(self) -> np.ndarray:
+        """share[i, j]: share of document i's claims aligned to at least one claim of document j."""
+        n = len(self.docs)
+        share = np.full((n, n), np.nan)
+        doc_of = {c.claim_id: c.doc_id for c in self.claim_by_id.values()}
+        partners: dict[str, set[str]] = defaultdict(set)
+        for a, b in self.pairs.select("claim_a", "claim_b").iter_rows():
+            if a in doc_of and b in doc_of:
+                partners[a].add(doc_of[b])
+                partners[b].add(doc_of[a])
+        for i, da in enumerate(self.docs):
+            claims = self.claims[da.doc_id]
+            for j, db in enumerate(self.docs):
+                if i != j and claims:
+                    share[i, j] = sum(db.doc_id in partners[c.claim_id] for c in claims) / len(
+                        claims
+                    )
+        return share
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    return (KINDS.index(kind) if kind in KINDS else len(KINDS), kind)
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, event_id: str) -> pl.DataFrame:
+    return con.sql(sql, params={"event_id": event_id}).pl()
+
+
+def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
+    documents = _frame(
+        con,
+        "SELECT d.doc_id, coalesce(d.source, d.doc_id) AS label, d.source_kind, d.date, d.title,"
+        " d.url, length(d.text) AS length,"
+        " (SELECT count(*) FROM claims c WHERE c.doc_id = d.doc_id) AS n_claims"
+        " FROM documents d WHERE d.event_id = $event_id"
+        " ORDER BY d.date NULLS LAST, label, d.doc_id",
+        event_id,
+    )
+    labels = unique_labels(documents["label"].to_list(), documents["doc_id"].to_list())
+    shorts = short_labels(labels)
+    docs = [
+        Doc(index=i, label=labels[i], short=shorts[i], **{k: row[k] for k in _DOC_FIELDS})
+        for i, row in enumerate(documents.iter_rows(named=True))
+    ]
+    claim_rows = _frame(
+        con,
+        "SELECT c.claim_id, c.doc_id, c.position, c.text, c.speaker,"
+        " coalesce(g.group_id, 'solo:' || c.claim_id) AS group_id"
+        " FROM claims c LEFT JOIN claim_groups g USING (claim_id)"
+        " WHERE c.event_id = $event_id ORDER BY c.doc_id, c.position",
+        event_id,
+    )
+    claims: dict[str, list[Claim]] = {d.doc_id: [] for d in docs}
+    for row in claim_rows.iter_rows(named=True):
+        claims.setdefault(row["doc_id"], []).append(Claim(**row))
+    by_id = {c.claim_id: c for cs in claims.values() for c in cs}
+    divergences = _frame(
+        con,
+        "SELECT * FROM divergences WHERE event_id = $event_id ORDER BY claim_a, claim_b, kind",
+        event_id,
+    )
+    groups = _groups(docs, claims, by_id, divergences)
+    return EventData(
+        event_id=event_id,
+        docs=docs,
+        claims=claims,
+        groups=groups,
+        omissions=_frame(
+            con, "SELECT * FROM omissions WHERE event_id = $event_id ORDER BY claim_id", event_id
+        ),
+        pairs=_frame(
+            con,
+            "SELECT * FROM claim_pairs WHERE event_id = $event_id ORDER BY claim_a, claim_b",
+            event_id,
+        ),
+        terms=_frame(
+            con,
+            "SELECT * FROM term_contrasts WHERE event_id = $event_id ORDER BY doc_id, z DESC, term",
+            event_id,
+        ),
+        **_vectors(con, event_id),
+    )
+
+
+_DOC_FIELDS = ("doc_id", "source_kind", "date", "title", "url", "length", "n_claims")
+
+
+def _groups(docs, claims, by_id, divergences: pl.DataFrame) -> list[Group]:
+    """Groups ordered by where they first appear: the first document's reading order, then the
+    next. A divergence between two members marks their words and their cells; one between claims
+    of two groups (an alignment the grouping split) is listed in both groups, pointing across."""
+    members: dict[str, dict[str, list[Claim]]] = defaultdict(dict)
+    first_seen: dict[str, tuple[int, int]] = {}
+    for doc in docs:
+        for claim in claims[doc.doc_id]:
+            members[claim.group_id].setdefault(doc.doc_id, []).append(claim)
+            first_seen.setdefault(claim.group_id, (doc.index, claim.position))
+    order = sorted(members, key=lambda g: (first_seen[g], g))
+    groups = {g: Group(g, n, members[g]) for n, g in enumerate(order, start=1)}
+    for row in divergences.iter_rows(named=True):
+        a, b = by_id.get(row["claim_a"]), by_id.get(row["claim_b"])
+        if a is None or b is None:
+            continue
+        fields = (row["claim_a"], row["claim_b"], row["kind"], row["score"], row["reason"])
+        if a.group_id == b.group_id:
+            groups[a.group_id].divergences.append(Divergence(*fields))
+            _mark(a, row["kind"], row["evidence_a"])
+            _mark(b, row["kind"], row["evidence_b"])
+        else:
+            ga, gb = groups[a.group_id], groups[b.group_id]
+            ga.divergences.append(Divergence(*fields, across=gb.number))
+            gb.divergences.append(Divergence(*fields, across=ga.number))
+    return list(groups.values())
+
+
+def _mark(claim: Claim, kind: str, evidence: str | None) -> None:
+    claim.kinds.add(kind)
+    whole = WHOLE * len(claim.text)  # a span over (nearly) all of it says nothing word-level
+    claim.spans += [(s, e, kind) for s, e in evidence_spans(evidence, claim.text) if e - s < whole]
+
+
+def evidence_spans(evidence: str | None, text: str) -> list[tuple[int, int]]:
+    """Valid (start, end) spans from a JSON evidence list; a span whose offsets do not match its
+    text is moved to where that text occurs in the claim, or dropped."""
+    try:
+        items = json.loads(evidence) if evidence else []
+    except (TypeError, ValueError):
+        return []
+    spans = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, list | tuple) or len(item) < 2:
+            continue
+        start, end, quoted = item[0], item[1], item[2] if len(item) > 2 else None
+        if not (isinstance(start, int) and isinstance(end, int)):
+            continue
+        if isinstance(quoted, str) and quoted and text[start:end] != quoted:
+            start = text.find(quoted)
+            end = start + len(quoted)
+        if 0 <= start < end <= len(text):
+            spans.append((start, end))
+    return spans
+
+
+def _vectors(con: duckdb.DuckDBPyConnection, event_id: str) -> dict:
+    best = con.sql(
+        "SELECT e.model, count(*) AS n FROM embeddings e JOIN claims c USING (text_sha256)"
+        " WHERE c.event_id = $event_id GROUP BY e.model ORDER BY n DESC, e.model LIMIT 1",
+        params={"event_id": event_id},
+    ).fetchall()
+    if not best:
+        return {"vectors": {}, "model": None}
+    model = best[0][0]
+    table = con.sql(
+        "SELECT c.claim_id, e.vector FROM claims c JOIN embeddings e USING (text_sha256)"
+        " WHERE c.event_id = $event_id AND e.model = $model",
+        params={"event_id": event_id, "model": model},
+    ).to_arrow_table()
+    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    matrix = flat.astype(np.float32).reshape(table.num_rows, -1)
+    return {"vectors": dict(zip(table.column("claim_id").to_pylist(), matrix)), "model": model}
+
+
+def unique_labels(labels: list[str], doc_ids: list[str]) -> list[str]:
+    """Two documents of one outlet get their doc_id appended, so every column has its own name."""
+    counts = defaultdict(int)
+    for label in labels:
+        counts[label] += 1
+    return [f"{lab} ({doc})" if counts[lab] > 1 else lab for lab, doc in zip(labels, doc_ids)]
+
+
+def short_labels(labels: list[str], width: int = 28) -> list[str]:
+    """Labels cut to `width` for axes. When cut labels collide ('Ministry of Foreign Affairs of
+    the ...'), the words they share at the start are dropped instead."""
+    shorts = [_cut(lab, width) for lab in labels]
+    if len(set(shorts)) < len(shorts):
+        clashing = [lab for lab, s in zip(labels, shorts) if shorts.count(s) > 1]
+        words = [lab.split() for lab in clashing]
+        common = 0
+        while all(len(w) > common + 1 for w in words) and len({w[common] for w in words}) == 1:
+            common += 1
+        shorts = [
+            "…" + _cut(" ".join(lab.split()[common:]), width - 1)
+            if lab in clashing and common
+            else s
+            for lab, s in zip(labels, shorts)
+        ]
+    if len(set(shorts)) < len(shorts):
+        shorts = [f"{i + 1}. {s}" for i, s in enumerate(shorts)]
+    return shorts
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def speaker_name(speaker: str | None) -> str:
+    return " ".join(speaker.split()) if speaker and speaker.strip() else OWN_VOICE

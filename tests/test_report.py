@@ -1,0 +1,405 @@
+"""The HTML report without a browser: figures through fig.to_dict(), escaping, files, the index."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from compare import store
+from compare.errors import InputError
+from compare.report import build_report, figures, slug, slugs, write_reports
+from compare.report.data import evidence_spans, load_event, short_labels, unique_labels
+from compare.report.markup import highlight, safe_url, script_json
+
+pytest_plugins = ["tests.report_fixtures"]  # report_store; payloads are imported where used
+
+
+class Page(HTMLParser):
+    """Every tag with its attributes, and the text of every <script>."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[tuple[dict, str]] = []
+        self._in_script: dict | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag == "script":
+            self._in_script = attrs
+            self.scripts.append((attrs, ""))
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = None
+
+
+@pytest.fixture(scope="module")
+def pages(report_store) -> dict[str, str]:
+    con = store.open_store(report_store, read_only=True)
+    try:
+        return {e: build_report(con, e) for e in ("summit", "hostile")}
+    finally:
+        con.close()
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+
+def test_write_reports_one_file_per_event_and_an_index(report_store, tmp_path):
+    from tests.report_fixtures import XSS_IMG
+
+    paths = write_reports(db=report_store, out=tmp_path / "out")
+    assert [p.name for p in paths] == ["hostile.html", "lonely.html", "summit.html", "index.html"]
+    index = paths[-1].read_text()
+    assert 'href="./summit.html"' in index and 'href="./hostile.html"' in index
+    assert "8 documents" in index  # key figures of each event
+    assert "<script" not in index and XSS_IMG not in index
+
+
+def test_index_also_lists_reports_already_in_the_out_folder(report_store, tmp_path):
+    assert [p.name for p in write_reports(db=report_store, events=["summit"], out=tmp_path)] == [
+        "summit.html"
+    ]
+    paths = write_reports(db=report_store, events=["hostile"], out=tmp_path)
+    assert [p.name for p in paths] == ["hostile.html", "index.html"]
+    assert 'href="./summit.html"' in paths[-1].read_text()
+
+
+def test_unknown_event_names_the_available_ones(report_store, tmp_path):
+    with pytest.raises(InputError) as err:
+        write_reports(db=report_store, events=["x"], out=tmp_path)
+    assert str(err.value) == (
+        "Unknown event 'x'. Available: hostile, lonely, summit. Run 'narrative-compare events'."
+    )
+    assert not list(tmp_path.iterdir())
+
+
+def test_report_command_exits_2_on_unknown_event(report_store, tmp_path):
+    from compare.cli import main
+
+    result = CliRunner().invoke(
+        main, ["report", "nope", "--db", str(report_store), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "Error: Unknown event 'nope'. Available: hostile, lonely, summit." in result.output
+
+
+def test_title_replaces_the_heading_and_keeps_the_event_id(report_store):
+    con = store.open_store(report_store, read_only=True)
+    html = build_report(con, "summit", title="Summit <coverage>")
+    con.close()
+    assert "<h1>Summit &lt;coverage&gt;</h1>" in html and "Event <code>summit</code>" in html
+
+
+def test_one_document_event_has_nothing_to_pair(report_store):
+    con = store.open_store(report_store, read_only=True)
+    html = build_report(con, "lonely")
+    con.close()
+    assert "This event has one document: there is nothing to compare." in html
+    assert 'id="nc-pairs"' not in html and 'id="fig-coverage"' in html
+
+
+def test_a_store_without_embeddings_or_alignments_still_reports(tmp_path):
+    from compare.pipeline import ingest_into
+    from tests.report_fixtures import write_events
+
+    db = tmp_path / "ingested.duckdb"
+    con = store.open_store(db)
+    ingest_into(con, [write_events(tmp_path) / "summit"])
+    (claims,) = con.execute("SELECT count(*) FROM claims").fetchone()
+    con.close()
+    paths = write_reports(db=db, out=tmp_path / "out")
+    html = paths[0].read_text()
+    assert paths[0].name == "summit.html"
+    assert html.count('<details class="group"') == claims  # each claim its own group
+
+
+def test_page_is_self_contained_and_offline(pages):
+    from plotly.offline import get_plotlyjs
+
+    html = pages["summit"]
+    page = Page(html)
+    assert html.count(get_plotlyjs()) == 1  # the library once, not per figure
+    ours = html.replace(get_plotlyjs(), "")
+    assert not [a for tag, a in page.tags if "src" in a or tag == "link"]
+    assert "cdn.plot.ly" not in ours and "mathjax" not in ours.lower()
+    csp = next(
+        a["content"] for t, a in page.tags if a.get("http-equiv") == "Content-Security-Policy"
+    )
+    assert "default-src 'none'" in csp
+    assert len(html.encode()) < 6_000_000
+
+
+def test_hostile_text_never_becomes_markup(pages):
+    from tests.report_fixtures import XSS_IMG, XSS_SCRIPT
+
+    html = pages["hostile"]
+    page = Page(html)
+    assert XSS_IMG not in html and XSS_SCRIPT not in html
+    assert "&lt;img src=x onerror=" in html and "&lt;script&gt;window.__xss=2" in html
+    assert not [(t, a) for t, a in page.tags if any(k.startswith("on") for k in a)]
+    assert not [t for t, a in page.tags if t == "img"]
+    hrefs = [a["href"] for t, a in page.tags if t == "a"]
+    assert all(h.startswith(("#", "https://")) for h in hrefs), hrefs
+    assert "javascript:window.__xss=3" in html  # the link is shown, as text
+    for attrs, text in page.scripts:
+        assert not text.strip().startswith("window.__xss"), attrs
+        if attrs.get("type") == "application/json":
+            json.loads(text)
+
+
+def test_every_group_has_a_detail_and_the_tables_need_no_script(pages):
+    from tests.report_fixtures import EIGHT
+
+    html = pages["summit"]
+    page = Page(html)
+    groups = [a for t, a in page.tags if t == "details" and "group" in a.get("class", "")]
+    assert [a["id"] for a in groups] == [f"g-{n}" for n in range(1, len(groups) + 1)]
+    tables = html.split('<section id="documents">')[1].split("</section>")[0]
+    for source, *_ in EIGHT:
+        assert source in tables
+    assert '<div class="filters" id="filters" hidden>' in html  # shown by the script only
+
+
+def test_divergence_evidence_is_marked_after_escaping(pages):
+    html = pages["hostile"]
+    assert re.search(r'<mark class="k-speaker" title="[^"]*speaker[^"]*">&lt;(script|img)', html)
+    summit = pages["summit"]
+    assert '<mark class="k-number" title="number">45</mark>' in summit
+    assert '<span class="badge k-hedging">hedging</span>' in summit
+
+
+def test_groups_follow_the_first_documents_reading_order(report_store):
+    con = store.open_store(report_store, read_only=True)
+    event = load_event(con, "summit")
+    con.close()
+    first = event.docs[0]
+    positions = [
+        g.members[first.doc_id][0].position for g in event.groups if first.doc_id in g.members
+    ]
+    assert positions == sorted(positions)
+    assert len(positions) == len({c.group_id for c in event.claims[first.doc_id]})
+    assert [g.number for g in event.groups[: len(positions)]] == list(range(1, len(positions) + 1))
+
+
+def test_every_pair_of_eight_documents_is_embedded(pages, report_store):
+    page = Page(pages["summit"])
+    data = json.loads(next(t for a, t in page.scripts if a.get("id") == "nc-pairs"))
+    assert len(data["docs"]) == 8 and len(data["pairs"]) == 28
+    assert {(p["a"], p["b"]) for p in data["pairs"]} == {
+        (a, b) for a in range(8) for b in range(a + 1, 8)
+    }
+    for pair in data["pairs"]:
+        assert pair["cols"] == len(data["docs"][pair["a"]]["claims"])
+        assert pair["rows"] == len(data["docs"][pair["b"]]["claims"])
+        assert len(base64.b64decode(pair["z"])) == pair["rows"] * pair["cols"]
+    options = [a for t, a in page.tags if t == "option" and a.get("value", "").isdigit()]
+    assert len(options) == 28
+
+
+def test_report_does_not_load_a_model(report_store, tmp_path):
+    code = (
+        "import sys; from compare.report import write_reports;"
+        f" write_reports(db={str(report_store)!r}, events=['summit'], out={str(tmp_path)!r});"
+        " bad = {'torch', 'sentence_transformers'} & set(sys.modules); assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def test_slugs_are_file_names_and_stay_distinct():
+    assert slug("Wagner 2023/x") == "wagner-2023-x"
+    assert slug("<script>") == "script" and slug("...") == "event"
+    assert slugs(["A b", "a-b", "c"]) == {"A b": "a-b", "a-b": "a-b-2", "c": "c"}
+
+
+# --- markup ----------------------------------------------------------------------------------------
+
+
+def test_highlight_escapes_then_marks_overlapping_spans():
+    text = "<b>40</b> fishermen & more"
+    out = str(highlight(text, [(0, 9, "number"), (3, 5, "entity")], [(10, 19)]))
+    assert out == (
+        '<mark class="k-number" title="number">&lt;b&gt;</mark>'
+        '<mark class="k-entity" title="entity, number">40</mark>'
+        '<mark class="k-number" title="number">&lt;/b&gt;</mark> '
+        '<span class="u">fishermen</span> &amp; more'
+    )
+
+
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://example.org/a?b=1", True),
+        ("http://example.org", True),
+        ("javascript:alert(1)", False),
+        (" JavaScript:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("//example.org", False),
+        ("/relative", False),
+        ("https://exa mple.org", False),
+        (None, False),
+    ],
+)
+def test_only_http_links(url, ok):
+    assert (safe_url(url) is not None) is ok
+
+
+def test_script_json_cannot_close_its_tag():
+    text = str(script_json({"t": "</script><script>alert(1)</script> & \u2028"}))
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text)["t"].startswith("</script>")
+
+
+def test_evidence_spans_are_checked_against_the_text():
+    text = "Norland will release 45 fishermen."
+    assert evidence_spans(json.dumps([[21, 23, "45"]]), text) == [(21, 23)]
+    assert evidence_spans(json.dumps([[0, 2, "45"]]), text) == [(21, 23)]  # moved to its text
+    assert evidence_spans(json.dumps([[30, 99, "x"], [5, 2], ["a", 3]]), text) == []
+    assert evidence_spans("not json", text) == [] and evidence_spans(None, text) == []
+
+
+def test_labels_are_unique_and_short():
+    assert unique_labels(["Reuters", "Reuters", "AFP"], ["r1", "r2", "a"]) == [
+        "Reuters (r1)",
+        "Reuters (r2)",
+        "AFP",
+    ]
+    mfa = "Ministry of Foreign Affairs of the "
+    shorts = short_labels([mfa + "People's Republic of China", mfa + "Russian Federation", "AFP"])
+    assert shorts == ["…People's Republic of China", "…Russian Federation", "AFP"]
+    assert short_labels(["x" * 40, "x" * 40]) == ["1. " + "x" * 27 + "…", "2. " + "x" * 27 + "…"]
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def array(value) -> np.ndarray:
+    """A figure dict's array: plotly encodes numpy arrays as {'dtype', 'bdata', 'shape'}."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.asarray(value)
+
+
+def test_coverage_matrix_cells_hover_and_anchors():
+    cells = pl.DataFrame(
+        {
+            "group": ["G1 · a", "G1 · a", "G2 · b", "G2 · b"],
+            "anchor": ["g-1", "g-1", "g-2", "g-2"],
+            "doc": ["A", "B", "A", "B"],
+            "status": ["present", "conflicting", "reworded", "absent"],
+            "wording": ["Forty <b>men</b>", "Forty-five men", "It may rain", ""],
+        }
+    )
+    trace = figures.coverage_matrix(cells, ["A", "B"]).to_dict()["data"][0]
+    assert array(trace["z"]).tolist() == [[1, 3], [2, 0]]
+    assert trace["y"] == ["G1 · a", "G2 · b"] and trace["x"] == ["A", "B"]
+    assert trace["hovertext"][0][0] == "Forty &lt;b&gt;men&lt;/b&gt;"
+    assert trace["hovertext"][1][1] == "(not in this document)"
+    assert trace["customdata"][1][0] == "g-2"
+    assert trace["zmin"] == -0.5 and trace["zmax"] == 3.5
+
+
+def test_similarity_heatmap_marks_alignments():
+    sim = np.array([[0.9, 0.1, 0.0], [0.2, 0.3, 0.8]])  # rows: B's 2 claims, columns: A's 3
+    fig = figures.similarity_heatmap(
+        sim,
+        ["a1", "a2", "a3"],
+        ["b1", "b2 <i>x</i>"],
+        [(0, 0, 0.91, "dense"), (2, 1, 0.8, "dense")],
+        "A <x>",
+        "B",
+    ).to_dict()
+    heat, marks = fig["data"]
+    assert array(heat["z"]).tolist() == sim.tolist()
+    assert heat["x"] == ["1. a1", "2. a2", "3. a3"] and heat["y"][1] == "2. b2 &lt;i&gt;x&lt;/i&gt;"
+    assert list(marks["x"]) == ["1. a1", "3. a3"] and list(marks["y"]) == [
+        "1. b1",
+        "2. b2 &lt;i&gt;x&lt;/i&gt;",
+    ]
+    assert "A &lt;x&gt;" in fig["layout"]["xaxis"]["title"]["text"]
+
+
+def test_order_plot_positions_are_one_based():
+    fig = figures.order_plot(
+        [(0, 2, 0.9, "m"), (2, 0, 0.5, "m")], ["a"] * 3, ["b"] * 4, "A", "B"
+    ).to_dict()
+    diagonal, points = fig["data"]
+    assert list(points["x"]) == [1, 3] and list(points["y"]) == [3, 1]
+    assert list(diagonal["x"]) == [1, 3] and list(diagonal["y"]) == [1, 4]
+    assert fig["layout"]["yaxis"]["range"] == [0.5, 4.5]
+
+
+def test_distinctive_terms_one_panel_per_document():
+    terms = pl.DataFrame(
+        {
+            "doc": ["A", "A", "A", "B"],
+            "term": ["talks", "<b>", "minor", "islands"],
+            "count": [5, 3, 1, 4],
+            "log_odds": [1.2, 0.8, -0.5, 1.0],
+            "z": [3.0, 2.0, -1.0, 2.5],
+        }
+    )
+    fig = figures.distinctive_terms(terms).to_dict()
+    a, b = fig["data"]
+    assert list(a["y"]) == ["&lt;b&gt;", "talks"]  # positive z only, largest on top
+    assert list(b["y"]) == ["islands"]
+    assert [ann["text"] for ann in fig["layout"]["annotations"]] == ["A", "B"]
+
+
+def test_speaker_share_sums_to_100_with_own_voice_first():
+    shares = pl.DataFrame(
+        {
+            "doc": ["A", "A", "A", "B", "B"],
+            "speaker": ["own voice", "Qin Gang", "<script>", "own voice", "Rudenko"],
+            "chars": [50, 30, 20, 10, 30],
+        }
+    )
+    fig = figures.speaker_share(shares).to_dict()
+    names = [t["name"] for t in fig["data"]]
+    assert names[0] == "own voice" and "&lt;script&gt;" in names
+    totals = np.sum([array(t["x"]).astype(float) for t in fig["data"]], axis=0)
+    assert totals.tolist() == pytest.approx([100, 100])
+    assert fig["layout"]["barmode"] == "stack"
+
+
+def test_agreement_matrix_leaves_the_diagonal_empty():
+    share = np.array([[np.nan, 0.5], [1.0, np.nan]])
+    trace = figures.agreement_matrix(["A", "B"], share).to_dict()["data"][0]
+    assert trace["z"] == [[None, 0.5], [1.0, None]]
+
+
+def test_agreement_is_the_share_of_claims_with_a_counterpart(report_store):
+    con = duckdb.connect(str(report_store), read_only=True)
+    event = load_event(con, "summit")
+    share = event.agreement()
+    i, j = 0, 1
+    a, b = event.docs[i].doc_id, event.docs[j].doc_id
+    (expected,) = con.execute(
+        "SELECT count(DISTINCT c.claim_id) FILTER (WHERE p.claim_a IS NOT NULL) / count(DISTINCT c.claim_id)"
+        " FROM claims c LEFT JOIN claim_pairs p ON (p.claim_a = c.claim_id AND p.doc_b = $b)"
+        " OR (p.claim_b = c.claim_id AND p.doc_a = $b) WHERE c.doc_id = $a",
+        {"a": a, "b": b},
+    ).fetchone()
+    con.close()
+    assert share[i, j] == pytest.approx(expected)
+    assert np.isnan(share[i, i])

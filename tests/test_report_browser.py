@@ -1,0 +1,226 @@
+"""The reports in a real browser: Debian's headless Chromium, driven by Playwright.
+
+Opens the sample event's report (real model), an 8-document event and a hostile event made in the
+test, and checks what a reader would notice: no script errors, no request leaving the page, every
+figure drawn, every pair of documents selectable, injected markup inert. Screenshots go to the
+test's tmp folder; `UPDATE_SCREENSHOT=1` also refreshes docs/report.png from the sample report.
+Chromium missing: the test fails in CI and skips elsewhere with the command to run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from compare.report import write_reports
+
+pytest_plugins = ["tests.report_fixtures"]  # report_store
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("NARRATIVE_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = [  # DESIGN.md; Playwright adds --headless and takes --user-data-dir as an argument
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ALL_DRAWN = """() => {
+  const divs = Array.from(document.querySelectorAll('.plotly-graph-div'));
+  return divs.length > 0 && divs.every(d => d.querySelector('.main-svg'));
+}"""
+
+
+def _missing(reason: str, command: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; the browser test must run in CI. {command}")
+    pytest.skip(command)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM.exists():
+        _missing(f"Chromium is missing at {CHROMIUM}", "run: sudo apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is missing", "run: .venv/bin/pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        yield context
+        context.close()
+
+
+class Opened:
+    """A report open in a tab, with everything that went wrong while it was open."""
+
+    def __init__(self, browser, path: Path):
+        self.problems: list[str] = []
+        self.page = page = browser.new_page()
+        page.on(
+            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("dialog", lambda d: (self.problems.append(f"dialog: {d.message}"), d.dismiss()))
+        page.on("request", self._request)
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_function(ALL_DRAWN, timeout=30_000)
+
+    def _request(self, request) -> None:
+        if not request.url.startswith(("file:", "data:", "blob:")):
+            self.problems.append(f"network request: {request.url}")
+
+    def figures(self) -> dict[str, bool]:
+        return self.page.evaluate(
+            "Object.fromEntries(Array.from(document.querySelectorAll('.plotly-graph-div'))"
+            ".map(d => [d.id, !!d.querySelector('.main-svg')]))"
+        )
+
+    def choose_every_pair(self) -> list[str]:
+        """Select each pair; returns the x-axis title drawn for each."""
+        titles = []
+        pairs = self.page.eval_on_selector_all("#pair-select option", "os => os.map(o => o.value)")
+        for value in reversed(pairs):  # the first one is drawn already: end with it
+            self.page.select_option("#pair-select", value)
+            self.page.wait_for_function(
+                f"document.getElementById('pairs').dataset.shown === '{value}'", timeout=10_000
+            )
+            titles.append(
+                self.page.evaluate(
+                    """() => {
+                      const data = JSON.parse(document.getElementById('nc-pairs').textContent);
+                      const pair = data.pairs[Number(document.getElementById('pair-select').value)];
+                      const heat = document.getElementById('fig-pair-heatmap');
+                      const order = document.getElementById('fig-pair-order');
+                      const a = data.docs[pair.a], b = data.docs[pair.b];
+                      if (heat.data[0].x.length !== a.claims.length) return 'wrong columns';
+                      if (heat.data[0].y.length !== b.claims.length) return 'wrong rows';
+                      if (order.data[1].x.length !== pair.aligned.length) return 'wrong points';
+                      if (!heat.querySelector('.main-svg .heatmaplayer')) return 'no heatmap';
+                      return heat.querySelector('.xtitle').textContent;
+                    }"""
+                )
+            )
+        return titles
+
+    def screenshot(self, path: Path, **kwargs) -> Path:
+        self.page.screenshot(path=str(path), **kwargs)
+        assert path.stat().st_size > 10_000
+        return path
+
+
+@pytest.fixture(scope="module")
+def sample_reports(sample_store, tmp_path_factory) -> list[Path]:
+    return write_reports(db=sample_store, out=tmp_path_factory.mktemp("sample-reports"))
+
+
+@pytest.fixture(scope="module")
+def made_reports(report_store, tmp_path_factory) -> dict[str, Path]:
+    paths = write_reports(db=report_store, out=tmp_path_factory.mktemp("made-reports"))
+    return {p.stem: p for p in paths}
+
+
+def test_sample_report_renders_offline(browser, sample_reports, tmp_path):
+    report = next(p for p in sample_reports if p.name == "wagner-2023.html")
+    assert report.stat().st_size < 6_000_000
+    opened = Opened(browser, report)
+    assert all(opened.figures().values()) and len(opened.figures()) >= 5
+    page = opened.page
+    assert (
+        page.evaluate("document.querySelectorAll('.modebar-btn[data-title^=\"Share\"]').length")
+        == 0
+    )
+    # clicking a coverage cell opens that group's detail
+    page.evaluate("document.getElementById('g-3').open = false")
+    page.locator("#coverage").scroll_into_view_if_needed()
+    rows = page.evaluate("document.querySelectorAll('details.group').length")
+    cells = page.locator("#fig-coverage .nsewdrag").first.bounding_box()
+    page.mouse.click(cells["x"] + 10, cells["y"] + cells["height"] * 2.5 / rows)  # row 3
+    assert page.evaluate("document.getElementById('g-3').open && location.hash") == "#g-3"
+    # filtering by document hides the groups without it
+    value = page.eval_on_selector(
+        "#filter-doc option:nth-child(3)", "o => o.value"
+    )  # without doc 0
+    page.select_option("#filter-doc", value)
+    shown = page.evaluate(
+        "Array.from(document.querySelectorAll('details.group:not([hidden])'))"
+        ".map(g => g.dataset.docs.split(' '))"
+    )
+    assert shown and all("d0" not in docs for docs in shown)
+    page.select_option("#filter-doc", "")
+    assert len(opened.choose_every_pair()) == 3
+    page.evaluate("window.scrollTo(0, 0)")
+    opened.screenshot(tmp_path / "sample.png", full_page=True)
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        box = page.locator("#coverage").bounding_box()
+        clip = {"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 16}
+        opened.screenshot(ROOT / "docs" / "report.png", full_page=True, clip=clip)
+    assert opened.problems == []
+
+
+def test_index_links_every_report(browser, sample_reports):
+    index = next(p for p in sample_reports if p.name == "index.html")
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(index.as_uri())
+    links = page.eval_on_selector_all(
+        ".event-card h2 a", "as => as.map(a => a.getAttribute('href'))"
+    )
+    assert links == ["./wagner-2023.html", "./xi-biden-2023.html"] and errors == []
+
+
+def test_every_pair_of_eight_documents_can_be_chosen(browser, made_reports, tmp_path):
+    opened = Opened(browser, made_reports["summit"])
+    labels = opened.page.eval_on_selector_all(
+        "#pair-select option", "os => os.map(o => o.textContent)"
+    )
+    assert len(labels) == 28
+    titles = opened.choose_every_pair()
+    assert len(titles) == 28
+    for label, title in zip(reversed(labels), titles):
+        assert title.startswith(label.split(" vs ")[0]), (label, title)
+    assert all(opened.figures().values())
+    opened.screenshot(tmp_path / "eight.png", full_page=True)
+    assert opened.problems == []
+
+
+def test_one_document_report_renders(browser, made_reports):
+    opened = Opened(browser, made_reports["lonely"])
+    assert all(opened.figures().values()) and opened.problems == []
+
+
+def test_injected_markup_does_not_run(browser, made_reports, tmp_path):
+    from tests.report_fixtures import XSS_IMG, XSS_SCRIPT
+
+    opened = Opened(browser, made_reports["hostile"])
+    page = opened.page
+    # hover every coverage cell's row so plotly renders the hostile wording in its labels
+    box = page.locator("#fig-coverage .nsewdrag").first.bounding_box()
+    for k in range(1, 8):
+        page.mouse.move(box["x"] + box["width"] * k / 8, box["y"] + box["height"] * k / 8)
+    opened.choose_every_pair()
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert (
+        page.evaluate(
+            "document.querySelectorAll('img, [onerror], a[href^=\"javascript:\" i]').length"
+        )
+        == 0
+    )
+    scripts = page.evaluate("Array.from(document.scripts).map(s => s.textContent.trim())")
+    assert not [s for s in scripts if s.startswith("window.__xss")]
+    text = page.inner_text("body")
+    assert XSS_IMG in text and XSS_SCRIPT in text and "javascript:window.__xss=3" in text
+    assert all(opened.figures().values())
+    opened.screenshot(tmp_path / "hostile.png", full_page=True)
+    assert opened.problems == []
