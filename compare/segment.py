@@ -43,9 +43,22 @@ def segment(documents: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for doc in documents.select("doc_id", "event_id", "text").iter_rows(named=True):
         text = doc["text"] or ""
+        previous: tuple[str | None, str] = (None, "")  # the last claim's speaker and text
+        last_named = None  # the last speaker that is a name, for "he said"
         for position, (start, end) in enumerate(split_sentences(text)):
             claim = text[start:end]
             speaker, subject = attribute(claim)
+            if speaker and speaker.casefold() in _lexicon()["personal_pronouns"]:
+                speaker = last_named or speaker
+            elif speaker is None and _continues_quote(previous[1], claim):
+                speaker = previous[0]
+            if (
+                speaker
+                and speaker[0].isupper()
+                and speaker.casefold() not in _lexicon()["pronouns"]
+            ):
+                last_named = speaker
+            previous = (speaker, claim)
             key = f"{doc['doc_id']}\x1f{position}\x1f{claim}"
             rows.append(
                 {
@@ -146,6 +159,16 @@ def attribute(sentence: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _continues_quote(previous: str, sentence: str) -> bool:
+    """A quote that goes on from an attributed sentence: '"We will win," she said. "Soon."',
+    or a quotation the previous sentence opened and did not close."""
+    if not previous:
+        return False
+    opened = previous.count("“") > previous.count("”") or previous.count('"') % 2 == 1
+    standalone = sentence[:1] in '"“' and sentence.rstrip()[-1:] in '"”'
+    return opened or standalone
+
+
 def _reported_subject(rest: str) -> str | None:
     match = _patterns()["subject"].match(rest)
     if not match or match.group("np").casefold() in _lexicon()["pronouns"]:
@@ -162,6 +185,7 @@ def _lexicon() -> dict:
     raw = resources.files("compare.data").joinpath("attribution.yaml").read_text(encoding="utf-8")
     lexicon = yaml.safe_load(raw)
     lexicon["pronouns"] = {word.casefold() for word in lexicon["pronouns"]}
+    lexicon["personal_pronouns"] = {word.casefold() for word in lexicon["personal_pronouns"]}
     return lexicon
 
 
@@ -180,6 +204,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     stop = rf"(?i:{_alternatives(lex['stopwords'])})"
     adverb = rf"(?:{_alternatives(lex['adverbs'], regex=True)})"
     aux = rf"(?:{_alternatives(lex['auxiliaries'])})\b"
+    after = _alternatives(lex["after_speaker"])  # '"...," says Perry in the new ad
     word = r"[^\W_][\w'’.\-]*"
     # A noun phrase of up to ~6 words: optional determiner, then words that are not function words
     # ("The man who said" has no speaker). Lazy, so the first reporting verb ends it.
@@ -190,8 +215,13 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     )
     return {
         "before": re.compile(rf"^{lead_in}(?P<np>{np})\s+(?:{adverb}\s+)?{verb}"),
-        "inverted": re.compile(rf"{opener}(?P<np>{np})\s+(?:{adverb}\s+)?{verb}"),
-        "said_x": re.compile(rf"{opener}{inverted}\s+(?P<np>{np})\s*(?:[.,;!?]|$)"),
+        # '"...," Rep. Jerrold Nadler, D-N.Y., the former chairman, told ...': skip an apposition.
+        "inverted": re.compile(
+            rf"{opener}(?P<np>{np})(?:,[^\"“”]{{1,120}},)?\s+(?:{adverb}\s+)?{verb}"
+        ),
+        "said_x": re.compile(
+            rf"{opener}{inverted}\s+(?P<np>{np})\s*(?:[.,;!?]|$|\s+(?:{after})\b)"
+        ),
         "according": re.compile(
             rf"(?i:{_alternatives(lex['source_phrases'])})\s+(?P<np>{np})\s*(?:[.,;:!?]|$)"
         ),

@@ -206,3 +206,30 @@ def test_attribution_lands_in_claims():
     claims = segment(docs("Moscow said Beijing had agreed. The sky is blue."))
     assert claims["speaker"].to_list() == ["Moscow", None]
     assert claims["reported_subject"].to_list() == ["Beijing", None]
+
+
+def _speakers(text: str) -> list[str | None]:
+    from compare.ingest import DOCUMENTS_SCHEMA
+
+    row = {c: None for c in DOCUMENTS_SCHEMA} | {"doc_id": "d", "event_id": "e", "text": text}
+    return segment(pl.DataFrame([row], schema=DOCUMENTS_SCHEMA))["speaker"].to_list()
+
+
+def test_he_said_is_the_last_named_speaker_and_quotes_carry_their_speaker():
+    text = (
+        'Governor Rick Perry said the plan was ready. "We will act," he said. "Soon."\n'
+        "The weather was fine."
+    )
+    assert _speakers(text) == [
+        "Governor Rick Perry",
+        "Governor Rick Perry",
+        "Governor Rick Perry",
+        None,
+    ]
+
+
+def test_inverted_speaker_after_an_apposition_and_before_a_preposition():
+    assert attribute('"They read it," Rep. Jerrold Nadler, D-N.Y., told The Post.')[0] == (
+        "Rep. Jerrold Nadler"
+    )
+    assert attribute('"I will fight," says Perry in the new ad.')[0] == "Perry"
