@@ -107,18 +107,48 @@ def main():
     help="Folder for the HTML reports.",
 )
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@click.option(
+    "--group",
+    type=click.Choice(["auto"]),
+    default=None,
+    help="Group the documents into events by their content (and dates), not by folder or"
+    " event_id; new documents join stored events or form new ones.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where embed, align and diverge run: this process, or a Ray cluster (the ray extra).",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    metavar="ADDRESS",
+    help="Join the Ray cluster at ADDRESS (host:port); default: start a local Ray instance.",
+)
 @wait_option
 @json_option
 @user_errors
-def run(paths, db, model, out, skip_bad, wait, as_json):
+def run(paths, db, model, out, skip_bad, group, engine, ray_address, wait, as_json):
     """Ingest, segment, embed, align and report PATHS (files or event folders).
 
     Example: narrative-compare run data/events/wagner-2023
+    (a feed of many stories: narrative-compare run feed.jsonl --group auto)
     """
     from compare.pipeline import run as run_pipeline
 
     result = run_pipeline(
-        paths, db=db, model=model, out=out, skip_bad=skip_bad, wait=wait, progress=note
+        paths,
+        db=db,
+        model=model,
+        out=out,
+        skip_bad=skip_bad,
+        wait=wait,
+        progress=note,
+        engine=engine,
+        ray_address=ray_address,
+        group=group,
     )
     emit(
         result,

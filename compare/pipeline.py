@@ -34,9 +34,18 @@ class IngestSummary:
 
 
 def ingest_into(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *, skip_bad: bool = False
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[str | Path],
+    *,
+    skip_bad: bool = False,
+    group: str | None = None,
+    embedder: Embedder | None = None,
 ) -> IngestSummary:
-    """Ingest and segment `paths` into the store; documents already stored are left alone."""
+    """Ingest and segment `paths` into the store; documents already stored are left alone.
+
+    `group="auto"` puts the new documents into events by content (compare/group.py): they join
+    stored events or form new ones, whatever their folder or `event_id` field says.
+    """
     result = ingest(paths, skip_bad=skip_bad)
     docs = result.documents
     summary = IngestSummary(
@@ -56,14 +65,37 @@ def ingest_into(
         )
     new = docs.join(stored, on="doc_id", how="anti")
     summary.unchanged = docs.height - new.height
-    if new.height == 0:
-        return summary
-    claims = segment(new)
-    with transaction(con):
-        store.replace_rows(con, "documents", new, key="doc_id", values=[])
-        store.replace_rows(con, "claims", claims, key="doc_id", values=[])
-    summary.documents, summary.claims = new.height, claims.height
+    if group == "auto" and new.height:
+        new = _grouped(con, new, embedder)
+    if new.height:
+        claims = segment(new)
+        with transaction(con):
+            store.replace_rows(con, "documents", new, key="doc_id", values=[])
+            store.replace_rows(con, "claims", claims, key="doc_id", values=[])
+        summary.documents, summary.claims = new.height, claims.height
+    if group == "auto":  # the events the input's documents are in now, new or stored
+        summary.events = sorted(
+            con.sql(
+                "SELECT DISTINCT event_id FROM documents"
+                " WHERE doc_id IN (SELECT unnest($ids::VARCHAR[]))",
+                params={"ids": docs["doc_id"].to_list()},
+            ).pl()["event_id"]
+        )
     return summary
+
+
+def _grouped(
+    con: duckdb.DuckDBPyConnection, new: pl.DataFrame, embedder: Embedder | None
+) -> pl.DataFrame:
+    """`new` with the event_id that `--group auto` gives it (vectors cached in the store)."""
+    from compare.group import group_documents
+
+    existing = con.sql("SELECT doc_id, event_id, title, date, text FROM documents").pl()
+    with transaction(con):  # the vectors computed for grouping are committed to the cache
+        assigned = group_documents(
+            new, embedder or SentenceTransformerEmbedder(progress=True), existing=existing, con=con
+        )
+    return new.drop("event_id").join(assigned, on="doc_id", how="left").select(new.columns)
 
 
 @dataclass
@@ -206,19 +238,39 @@ def run(
     skip_bad: bool = False,
     wait: float = 0,
     progress: Progress = _quiet,
+    engine: str = "local",
+    ray_address: str | None = None,
+    group: str | None = None,
 ) -> dict:
-    """`narrative-compare run`: ingest, align and report the events that `paths` belong to."""
+    """`narrative-compare run`: ingest, align and report the events that `paths` belong to.
+
+    `group="auto"` groups the documents into events by content instead of folders / event_id.
+
+    `engine="ray"` embeds, aligns and diverges on a Ray cluster (`ray_address`, else a local one).
+    """
     from compare.report import write_reports
 
+    if engine not in ("local", "ray"):
+        raise InputError(f"Unknown engine '{engine}'. Available: local, ray.")
+    if ray_address and engine != "ray":
+        raise InputError("--ray-address joins a Ray cluster: add --engine ray.")
+    if engine == "ray":
+        from compare.engine_ray import align_store_ray, require_ray
+
+        require_ray()  # a missing extra fails before anything is written
     con = store.open_store(db, wait=wait)
     try:
-        ingested = ingest_into(con, paths, skip_bad=skip_bad)
+        embedder = SentenceTransformerEmbedder(model, progress=True)
+        ingested = ingest_into(con, paths, skip_bad=skip_bad, group=group, embedder=embedder)
         for warning in ingested.warnings:
             progress(f"Warning: {warning}")
         touched = ingested.events
-        aligned = align_store(
-            con, SentenceTransformerEmbedder(model, progress=True), events=touched
-        )
+        if engine == "ray":
+            aligned = align_store_ray(
+                con, model, events=touched, address=ray_address, progress=progress
+            )
+        else:
+            aligned = align_store(con, embedder, events=touched)
     finally:
         con.close()
     for event_id in aligned.lonely_events:

@@ -112,7 +112,9 @@ def test_rerun_is_idempotent_and_embeds_nothing_twice(tmp_path):
     ingest_into(con, [SAMPLE])
     align_store(con, embedder)
     first = store.table_counts(con)
-    tables = {t: store.read_table(con, t) for t in ("claims", "claim_pairs", "claim_groups", "omissions")}
+    tables = {
+        t: store.read_table(con, t) for t in ("claims", "claim_pairs", "claim_groups", "omissions")
+    }
     assert embedder.encoded == first["embeddings"] > 0
 
     again = ingest_into(con, [SAMPLE])
@@ -129,3 +131,28 @@ def test_both_sample_events_ingest(tmp_path):
     summary = ingest_into(con, [EVENTS])
     assert summary.events == ["wagner-2023", "xi-biden-2023"]
     assert summary.warnings  # the sidecar's extra key is kept as metadata, with a warning
+
+
+def test_group_auto_assigns_a_feed_to_events_and_new_documents_join_them(tmp_path):
+    import json
+
+    from tests.test_group import FINAL, QUAKE
+
+    def feed(name, stories):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"title": t, "text": x}) + "\n" for t, x in stories))
+        return path
+
+    con = store.open_store(tmp_path / "s.duckdb")
+    first = ingest_into(
+        con, [feed("one.jsonl", QUAKE[:2] + FINAL)], group="auto", embedder=HashEmbedder()
+    )
+    assert len(first.events) == 2  # the quake and the final, whatever the file is called
+    before = dict(con.execute("SELECT doc_id, event_id FROM documents").fetchall())
+    second = ingest_into(con, [feed("two.jsonl", QUAKE[2:])], group="auto", embedder=HashEmbedder())
+    after = dict(con.execute("SELECT doc_id, event_id FROM documents").fetchall())
+    assert {k: after[k] for k in before} == before  # stored events keep their ids
+    (new_doc,) = set(after) - set(before)
+    quake_event = after[new_doc]
+    assert second.events == [quake_event]
+    assert sum(e == quake_event for e in after.values()) == 3

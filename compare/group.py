@@ -1,0 +1,472 @@
+"""Group: documents -> events (`narrative-compare run FEED --group auto`).
+
+Each document gets a similarity to its nearest neighbours that mixes three views of it: a dense
+vector (its title's embedding plus the mean of its claims' embeddings, the vectors the pipeline needs
+anyway), TF-IDF of title and text, and TF-IDF of its names and numbers (capitalised words, figures).
+When two documents both carry a date more than `max_days` apart, they are kept apart.
+
+Neighbours are found in blocks of matrix products (`neighbours` per document), never as a matrix of
+the whole corpus. Events are then grown by average linkage over that sparse graph in two stages:
+1. cores: two groups join when they are more alike than their documents' local level (the mean
+   similarity of each document's 2nd and 3rd nearest neighbours): stories on a crowded topic need
+   more to join than a story with no look-alikes;
+2. events: cores join when their documents are on average as alike as documents of one event
+   usually are (`merge_threshold`).
+Stage 1 also needs an average similarity of `core_min` (in a small corpus a document's level can be
+near zero). A pair the neighbour search did not return counts as the mean of the two documents'
+last-neighbour similarities (about an upper bound), so large events are not torn apart by the
+sparse graph. Two texts that both name weekdays but none in common ("on Tuesday" vs "on Friday")
+lose `weekday_penalty`: an in-text date that tells consecutive stages of a story apart. Weights and
+thresholds were chosen on DEV data (benchmarks/README.md, "Event grouping").
+
+Incremental: documents already stored (`existing`) keep their event; a new document joins an existing
+event or forms a new one; two existing events are never merged. A new event's id is readable and
+deterministic: earliest date, the most distinctive title words, a hash of its sorted doc ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import heapq
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from importlib import resources
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from compare.embed import Embedder
+
+GROUPS_SCHEMA: dict[str, pl.DataType] = {"doc_id": pl.String(), "event_id": pl.String()}
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    neighbours: int = 30  # candidate neighbours per document
+    weight_dense: float = 0.6  # title embedding + mean claim embedding
+    weight_tfidf: float = 0.3  # words of title (counted twice) and text
+    weight_names: float = 0.2  # capitalised names and numbers
+    weekday_penalty: float = 0.1  # both name weekdays, none in common ("on Tuesday" vs "Friday")
+    local_ranks: tuple[int, int] = (2, 3)  # neighbours whose mean similarity is a document's level
+    core_margin: float = -0.02  # stage 1: join when average similarity - level >= this
+    core_min: float = 0.3  # stage 1: ... and average similarity >= this (a level can be low)
+    merge_threshold: float = 0.55  # stage 2: join cores whose average similarity >= this
+    max_days: int | None = 7  # dated documents further apart never share an event
+    block: int = 1024  # rows of the similarity matrix held at once
+
+
+# --- features ------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_NUMBER = re.compile(r"^\d[\d,.]*%?$")
+_WEEKDAY = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    text = resources.files("compare.data").joinpath("stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        w for line in text.splitlines() if not line.startswith("#") for w in line.split()
+    )
+
+
+def _normal(word: str) -> str:
+    word = word.lower()
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]  # a light plural fold: vaccines ~ vaccine
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Content words, lower-cased and plural-folded."""
+    stop = _stopwords()
+    out = []
+    for token in _WORD.findall(text):
+        word = _normal(token)
+        if word not in stop and (len(word) > 1 or word.isdigit()):
+            out.append(word)
+    return out
+
+
+def names(text: str) -> list[str]:
+    """Names and numbers: capitalised words not opening a sentence, acronyms, figures."""
+    stop = _stopwords()
+    out = []
+    for sentence in _SENTENCE.split(text):
+        for position, token in enumerate(sentence.split()):
+            token = token.strip("“”\"'‘’()[],:;.!?")
+            if not token:
+                continue
+            if _NUMBER.match(token):
+                out.append(token.rstrip(".,"))
+            elif token[0].isupper() and (position > 0 or (token.isupper() and len(token) > 1)):
+                word = _normal(token)
+                if word not in stop and len(word) > 1:
+                    out.append(word)
+    return out
+
+
+def weekdays(text: str) -> int:
+    """Bit mask of the weekdays a text names: an in-text date that reporting of one day shares."""
+    mask = 0
+    for day in _WEEKDAY.findall(text):
+        mask |= 1 << _WEEKDAYS.index(day.lower())
+    return mask
+
+
+def tfidf(token_lists: list[list[str]]) -> tuple[sp.csr_matrix, dict[str, int]]:
+    """L2-normalised sparse TF-IDF rows (sublinear tf, smoothed idf over the given documents)."""
+    counts = [Counter(tokens) for tokens in token_lists]
+    df = Counter(word for c in counts for word in c)
+    vocab = {word: i for i, word in enumerate(sorted(df))}
+    n = len(token_lists)
+    rows, cols, vals = [], [], []
+    for row, c in enumerate(counts):
+        for word, tf in c.items():
+            rows.append(row)
+            cols.append(vocab[word])
+            vals.append((1 + math.log(tf)) * (math.log((1 + n) / (1 + df[word])) + 1))
+    matrix = sp.csr_matrix((vals, (rows, cols)), shape=(n, max(len(vocab), 1)), dtype=np.float32)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
+    return sp.diags(1 / np.where(norms == 0, 1, norms)).astype(np.float32) @ matrix, vocab
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _encode(texts: list[str], embedder: Embedder, con) -> np.ndarray:
+    """Vectors for `texts`; through the store's cache when `con` is given (nothing embedded twice)."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    frame = pl.DataFrame({"text": texts, "text_sha256": [_sha(t) for t in texts]})
+    if con is not None:
+        from compare.embed import embed
+
+        return embed(frame, con, embedder)
+    distinct = frame.unique("text_sha256", keep="first", maintain_order=True)
+    vectors = dict(zip(distinct["text_sha256"], embedder.encode(distinct["text"].to_list())))
+    return np.stack([vectors[h] for h in frame["text_sha256"]]).astype(np.float32)
+
+
+def document_vectors(
+    documents: pl.DataFrame, embedder: Embedder, *, claims: pl.DataFrame | None = None, con=None
+) -> np.ndarray:
+    """One L2-normalised vector per document: its title's embedding + the mean of its claims'."""
+    from compare.segment import segment
+
+    if claims is None:
+        claims = segment(documents.with_columns(pl.lit("").alias("event_id")))
+    claims = claims.filter(pl.col("text").str.strip_chars() != "")
+    titles = documents["title"].fill_null("").to_list()
+    claim_vectors = _encode(claims["text"].to_list(), embedder, con)
+    title_vectors = _encode([t for t in titles if t.strip()], embedder, con)
+    dim = max(claim_vectors.shape[1], title_vectors.shape[1])
+    if dim == 0:
+        return np.zeros((documents.height, 1), dtype=np.float32)
+    out = np.zeros((documents.height, dim), dtype=np.float32)
+    if claims.height:
+        row = {doc_id: i for i, doc_id in enumerate(documents["doc_id"])}
+        index = np.array([row[d] for d in claims["doc_id"]])
+        sums = np.zeros_like(out)
+        np.add.at(sums, index, claim_vectors)
+        out += _unit(sums)  # the direction of the mean claim
+    with_title = [i for i, t in enumerate(titles) if t.strip()]
+    if with_title:
+        out[with_title] += title_vectors
+    return _unit(out)
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+def _days(dates: list[str | None]) -> np.ndarray:
+    """Day numbers of ISO dates (NaN when missing or unreadable)."""
+    out = np.full(len(dates), np.nan)
+    for i, value in enumerate(dates):
+        try:
+            out[i] = dt.date.fromisoformat(str(value)[:10]).toordinal() if value else np.nan
+        except ValueError:
+            pass
+    return out
+
+
+# --- neighbours ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Graph:
+    edges: dict[tuple[int, int], float]  # (i, j), i < j -> similarity
+    level: np.ndarray  # mean similarity of each document's local ranks
+    floor: np.ndarray  # similarity of each document's last neighbour (0 when all are known)
+
+
+def _neighbours(
+    dense: np.ndarray,
+    words_m: sp.csr_matrix,
+    names_m: sp.csr_matrix,
+    days: np.ndarray,
+    week: np.ndarray,
+    rows: np.ndarray,
+    config: GroupConfig,
+) -> _Graph:
+    """Top-k neighbours of `rows` over all documents, one block of rows at a time."""
+    n = dense.shape[0]
+    k = min(config.neighbours, n - 1)
+    total = config.weight_dense + config.weight_tfidf + config.weight_names
+    edges: dict[tuple[int, int], float] = {}
+    level = np.zeros(n)
+    floor = np.zeros(n)
+    if k <= 0:
+        return _Graph(edges, level, floor)
+    dated = ~np.isnan(days)
+    for start in range(0, len(rows), config.block):
+        block = rows[start : start + config.block]
+        sims = config.weight_dense * (dense[block] @ dense.T)
+        sims += config.weight_tfidf * (words_m[block] @ words_m.T).toarray()
+        sims += config.weight_names * (names_m[block] @ names_m.T).toarray()
+        sims /= total
+        if config.weekday_penalty and week.any():
+            wb = week[block][:, None]
+            sims -= config.weekday_penalty * (
+                (wb != 0) & (week[None, :] != 0) & ((wb & week[None, :]) == 0)
+            )
+        if config.max_days is not None and dated.any():
+            apart = np.abs(days[block][:, None] - days[None, :]) > config.max_days
+            sims[apart & dated[block][:, None] & dated[None, :]] = -1.0
+        sims[np.arange(len(block)), block] = -np.inf  # not its own neighbour
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(sims, top, axis=1)
+        order = np.lexsort((top, -values), axis=1)  # by similarity, ties by index: deterministic
+        top, values = np.take_along_axis(top, order, 1), np.take_along_axis(values, order, 1)
+        lo, hi = config.local_ranks
+        level[block] = values[:, lo - 1 : hi].mean(axis=1) if k >= lo else values[:, -1]
+        floor[block] = values[:, -1] if k < n - 1 else 0.0
+        for i, js, vs in zip(block, top, values):
+            for j, v in zip(js, vs):
+                edges[(i, j) if i < j else (j, i)] = float(v)
+    return _Graph(edges, level, floor)
+
+
+# --- average linkage over the sparse graph -------------------------------------------------------
+
+
+class _Clusters:
+    """Doc-weighted average linkage; an unknown pair counts as the mean of its two floors."""
+
+    def __init__(self, members: list[list[int]], events: list[str | None], graph: _Graph):
+        self.members = {c: list(m) for c, m in enumerate(members)}
+        self.event = dict(enumerate(events))
+        self.level = {c: float(graph.level[m].sum()) for c, m in self.members.items()}
+        self.floor = {c: float(graph.floor[m].sum()) for c, m in self.members.items()}
+        owner = {d: c for c, m in self.members.items() for d in m}
+        # cluster pair -> [sum of known similarities, sum of the known pairs' mean floors]
+        self.links: dict[int, dict[int, list[float]]] = defaultdict(dict)
+        for (i, j), s in graph.edges.items():
+            a, b = owner.get(i), owner.get(j)
+            if a is None or b is None or a == b:
+                continue
+            link = self.links[a].setdefault(b, [0.0, 0.0])
+            link[0] += s
+            link[1] += (graph.floor[i] + graph.floor[j]) / 2
+            self.links[b][a] = link
+        self.next_id = len(members)
+
+    def average(self, a: int, b: int) -> float:
+        na, nb = len(self.members[a]), len(self.members[b])
+        known, known_floor = self.links[a][b]
+        unknown = (nb * self.floor[a] + na * self.floor[b]) / 2 - known_floor
+        return (known + unknown) / (na * nb)
+
+    def contrast(self, a: int, b: int, minimum: float = -np.inf) -> float:
+        if self.average(a, b) < minimum:
+            return -np.inf
+        local = (self.level[a] / len(self.members[a]) + self.level[b] / len(self.members[b])) / 2
+        return self.average(a, b) - local
+
+    def run(self, score, threshold: float) -> None:
+        """Merge the best-scoring pair while its score >= threshold (lazy heap, ties by ids)."""
+        heap = []
+        for a, near in self.links.items():
+            for b in near:
+                if a < b and self._may_join(a, b):
+                    heapq.heappush(heap, (-score(a, b), a, b))
+        while heap:
+            neg, a, b = heapq.heappop(heap)
+            if -neg < threshold:
+                break
+            if a not in self.members or b not in self.members:
+                continue  # one side was merged away since this entry was pushed
+            c = self._merge(a, b)
+            for d in self.links[c]:
+                if self._may_join(c, d):
+                    heapq.heappush(heap, (-score(c, d), min(c, d), max(c, d)))
+
+    def _may_join(self, a: int, b: int) -> bool:
+        return self.event[a] is None or self.event[b] is None
+
+    def _merge(self, a: int, b: int) -> int:
+        c = self.next_id
+        self.next_id += 1
+        self.members[c] = self.members.pop(a) + self.members.pop(b)
+        self.event[c] = self.event.pop(a) or self.event.pop(b, None)
+        self.event.pop(b, None)
+        self.level[c] = self.level.pop(a) + self.level.pop(b)
+        self.floor[c] = self.floor.pop(a) + self.floor.pop(b)
+        merged: dict[int, list[float]] = {}
+        for old in (a, b):
+            for d, (s, f) in self.links.pop(old).items():
+                if d in (a, b):
+                    continue
+                link = merged.setdefault(d, [0.0, 0.0])
+                link[0] += s
+                link[1] += f
+                del self.links[d][old]
+        for d, link in merged.items():
+            self.links[c][d] = link
+            self.links[d][c] = link
+        return c
+
+
+# --- the stage -----------------------------------------------------------------------------------
+
+
+def group_documents(
+    documents: pl.DataFrame,
+    embedder: Embedder,
+    *,
+    existing: pl.DataFrame | None = None,
+    config: GroupConfig = GroupConfig(),
+    con=None,
+) -> pl.DataFrame:
+    """doc_id -> event_id (GROUPS_SCHEMA) for `documents`, joining `existing` events where they fit.
+
+    `documents` and `existing` need `doc_id`, `text`, `title` and `date` (title and date may be
+    null); `existing` also `event_id`. With `con` (a store), vectors go through its embedding cache
+    and the claims of existing documents are read from it.
+    """
+    documents = _prepared(documents)
+    existing = _prepared(existing) if existing is not None else None
+    if existing is not None:
+        existing = existing.filter(~pl.col("doc_id").is_in(documents["doc_id"].implode()))
+    if documents.height == 0:
+        return pl.DataFrame(schema=GROUPS_SCHEMA)
+    corpus = pl.concat([existing, documents], how="diagonal") if existing is not None else documents
+    corpus = corpus.sort("doc_id")  # input order never changes the result
+    n_old = 0 if existing is None else existing.height
+    is_new = corpus["doc_id"].is_in(documents["doc_id"].implode()).to_numpy()
+
+    dense = document_vectors(corpus, embedder, claims=_stored_claims(corpus, is_new, con), con=con)
+    texts = [f"{t}\n{t}\n{x}" for t, x in zip(corpus["title"], corpus["text"])]  # title twice
+    words_m, vocab = tfidf([words(t) for t in texts])
+    names_m, _ = tfidf([names(f"{t}\n{x}") for t, x in zip(corpus["title"], corpus["text"])])
+    days = _days(corpus["date"].to_list())
+    week = np.array(
+        [weekdays(f"{t}\n{x}") for t, x in zip(corpus["title"], corpus["text"])], dtype=np.int64
+    )
+
+    new_rows = np.flatnonzero(is_new)
+    rows = new_rows
+    if n_old:  # stored events near a new document need their documents' level and floor too
+        first = _neighbours(dense, words_m, names_m, days, week, new_rows, config)
+        near = {j for edge in first.edges for j in edge}
+        stored_event = corpus["event_id"].to_list()
+        touched = {stored_event[j] for j in near if not is_new[j]}
+        rows = np.array(
+            [r for r in range(corpus.height) if is_new[r] or stored_event[r] in touched]
+        )
+    graph = _neighbours(dense, words_m, names_m, days, week, rows, config)
+
+    members: list[list[int]] = [[int(i)] for i in new_rows]
+    events: list[str | None] = [None] * len(new_rows)
+    if n_old:
+        old = corpus.with_row_index("_row").filter(
+            ~pl.col("doc_id").is_in(documents["doc_id"].implode())
+        )
+        for (event_id,), frame in old.group_by("event_id", maintain_order=True):
+            members.append(frame["_row"].to_list())
+            events.append(event_id)
+    clusters = _Clusters(members, events, graph)
+    clusters.run(partial(clusters.contrast, minimum=config.core_min), config.core_margin)
+    clusters.run(clusters.average, config.merge_threshold)
+
+    doc_ids = corpus["doc_id"].to_list()
+    assigned: dict[str, str] = {}
+    for c, rows_c in clusters.members.items():
+        event_id = clusters.event[c] or new_event_id(
+            corpus[sorted(rows_c)], words_m[sorted(rows_c)], vocab
+        )
+        for r in rows_c:
+            if is_new[r]:
+                assigned[doc_ids[r]] = event_id
+    return pl.DataFrame(
+        {"doc_id": documents["doc_id"], "event_id": [assigned[d] for d in documents["doc_id"]]},
+        schema=GROUPS_SCHEMA,
+    )
+
+
+def _prepared(frame: pl.DataFrame) -> pl.DataFrame:
+    for column in ("title", "date", "event_id"):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    return frame.select(
+        pl.col("doc_id").cast(pl.String),
+        pl.col("event_id").cast(pl.String),
+        pl.col("text").cast(pl.String).fill_null(""),
+        pl.col("title").cast(pl.String).fill_null(""),
+        pl.col("date").cast(pl.String),
+    )
+
+
+def _stored_claims(corpus: pl.DataFrame, is_new: np.ndarray, con) -> pl.DataFrame | None:
+    """Claims of the corpus: stored ones for existing documents (when a store is given), new ones
+    segmented here."""
+    if con is None or is_new.all():
+        return None
+    from compare.segment import segment
+
+    old_ids = corpus.filter(~pl.Series(is_new))["doc_id"].to_list()
+    stored = con.sql(
+        "SELECT doc_id, text FROM claims WHERE doc_id IN (SELECT unnest($ids::VARCHAR[]))",
+        params={"ids": old_ids},
+    ).pl()
+    fresh = segment(corpus.filter(pl.Series(is_new)).with_columns(pl.lit("").alias("event_id")))
+    missing = corpus.filter(
+        ~pl.Series(is_new) & ~pl.col("doc_id").is_in(stored["doc_id"].implode())
+    )
+    if missing.height:  # stored without claims (should not happen): segment them too
+        fresh = pl.concat([fresh, segment(missing.with_columns(pl.lit("").alias("event_id")))])
+    return pl.concat([stored, fresh.select("doc_id", "text")])
+
+
+def new_event_id(docs: pl.DataFrame, weights: sp.csr_matrix, vocab: dict[str, int]) -> str:
+    """`<earliest date>-<three most distinctive title words>-<hash of sorted doc ids>`, e.g.
+    `2021-05-10-fda-pfizer-adolescents-3f2a1c`; the date part only when a document has one."""
+    digest = hashlib.sha256("\x1f".join(sorted(docs["doc_id"])).encode()).hexdigest()[:6]
+    source = " ".join(t for t in docs["title"] if t) or " ".join(docs["text"])[:2000]
+    surface: dict[str, Counter] = defaultdict(Counter)
+    for token in _WORD.findall(source):
+        word = _normal(token)
+        if word in vocab and word.isalpha() and word not in _stopwords():
+            surface[word][
+                re.sub(r"[^a-z0-9]+", "", token.lower().removesuffix("'s").removesuffix("’s"))
+            ] += 1
+    mean = np.asarray(weights.mean(axis=0)).ravel()
+    ranked = sorted(surface, key=lambda w: (-mean[vocab[w]], w))[:3]
+    slug = "-".join(surface[w].most_common(1)[0][0] for w in ranked) or "event"
+    days = [d for d in _days(docs["date"].to_list()) if not np.isnan(d)]
+    date = dt.date.fromordinal(int(min(days))).isoformat() + "-" if days else ""
+    return f"{date}{slug}-{digest}"
