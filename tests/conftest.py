@@ -28,6 +28,17 @@ def need_eval(dataset: str) -> Path:
     return folder
 
 
+def counts(db: Path) -> dict[str, int]:
+    """Row counts of every table: equal before and after a command that failed."""
+    from compare import store
+
+    con = store.open_store(db, read_only=True)
+    try:
+        return store.table_counts(con)
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
     from compare.embed import SentenceTransformerEmbedder

@@ -8,53 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-from compare import store
 from compare.cli import main
-from tests.conftest import ROOT, SAMPLE
-
-
-def counts(db: Path) -> dict[str, int]:
-    con = store.open_store(db, read_only=True)
-    try:
-        return store.table_counts(con)
-    finally:
-        con.close()
-
-
-def bad_inputs(tmp_path: Path) -> dict[str, Path]:
-    (tmp_path / "empty.txt").write_text("")
-    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    (tmp_path / "feed.jsonl").write_text('{"text": "A fine first sentence here."}\n{"text": oops\n')
-    (tmp_path / "empty-folder").mkdir()
-    return {
-        "missing path": tmp_path / "nope",
-        "empty file": tmp_path / "empty.txt",
-        "binary file": tmp_path / "image.txt",
-        "malformed row": tmp_path / "feed.jsonl",
-        "folder without documents": tmp_path / "empty-folder",
-    }
-
-
-@pytest.mark.parametrize(
-    "case", ["missing path", "empty file", "binary file", "malformed row", "folder without documents"]
-)
-def test_bad_input_is_one_line_exit_2_and_leaves_the_store_as_it_was(case, sample_copy, tmp_path):
-    before = counts(sample_copy)
-    path = bad_inputs(tmp_path)[case]
-    result = subprocess.run(
-        [sys.executable, "-m", "compare", "ingest", str(path), "--db", str(sample_copy)],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    assert path.name in lines[0]
-    assert "Traceback" not in result.stderr
-    assert counts(sample_copy) == before
+from tests.conftest import ROOT, SAMPLE, counts
 
 
 def test_events_and_report_do_not_import_torch(sample_copy, tmp_path):

@@ -25,7 +25,7 @@ from compare.errors import InputError
 from compare.ingest import ingest
 from compare.pipeline import align_store, ingest_into
 from compare.segment import segment
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, counts
 
 SENTENCE = "The council of {city} approved {n} new measures on {day} after a long debate."
 
@@ -34,14 +34,6 @@ def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "compare", *args], capture_output=True, text=True, timeout=timeout
     )
-
-
-def counts(db: Path) -> dict[str, int]:
-    con = store.open_store(db, read_only=True)
-    try:
-        return store.table_counts(con)
-    finally:
-        con.close()
 
 
 def assert_refused(result: subprocess.CompletedProcess, name: str) -> str:
