@@ -17,7 +17,7 @@ $(BASE): .venv/bin/python
 	rm -f .venv/.base-* && touch $(BASE)
 
 $(DEV): $(BASE)
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev,ray]'
 	rm -f .venv/.dev-* && touch $(DEV)
 
 demo: $(BASE)
@@ -34,6 +34,9 @@ test: $(DEV) browser
 
 bench: $(DEV)
 	$(PY) benchmarks/run.py
+
+bench-scale: $(DEV)
+	$(PY) benchmarks/scale.py
 
 lint: $(DEV)
 	.venv/bin/ruff check compare tests benchmarks

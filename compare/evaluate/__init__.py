@@ -17,7 +17,10 @@ DATASETS = ("ecbplus", "basil", "allsides_neus", "fnc1")
 
 
 def evaluate(
-    dataset: str, path: str | Path | None = None, *, model: str | Path | None = None,
+    dataset: str,
+    path: str | Path | None = None,
+    *,
+    model: str | Path | None = None,
     progress: Progress = quiet,
 ) -> dict:
     from compare.evaluate.common import cached_embedder

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,7 +51,14 @@ def cache_path() -> Path:
 
 
 class CachedEmbedder:
-    """Wraps an embedder with the persistent eval cache, so repeated evals embed nothing twice."""
+    """Wraps an embedder with the persistent eval cache, so repeated evals embed nothing twice.
+
+    The cache file is opened only to read and to write, never while the model runs, so that two
+    evals (or an eval and a test run) can share it; a cache held by another process too long is
+    skipped (the vectors are computed, not stored) rather than failing the eval.
+    """
+
+    LOCK_WAIT = 120.0  # seconds to wait for another process's hold on the cache file
 
     def __init__(self, inner: SentenceTransformerEmbedder):
         self.inner = inner
@@ -59,26 +68,48 @@ class CachedEmbedder:
         return self.inner.key
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        import hashlib
-
         from compare.embed import cached_vectors, store_vectors
 
         hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-        con = duckdb.connect(str(cache_path()))
-        try:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS embeddings (model VARCHAR, text_sha256 VARCHAR,"
-                " vector FLOAT[], PRIMARY KEY (model, text_sha256))"
-            )
-            found = cached_vectors(con, self.key, hashes)
-            todo = sorted({h: t for h, t in zip(hashes, texts) if h not in found}.items())
-            if todo:
-                vectors = self.inner.encode([t for _, t in todo])
-                store_vectors(con, self.key, [h for h, _ in todo], vectors)
-                found.update(zip((h for h, _ in todo), vectors))
-        finally:
-            con.close()
+        found: dict[str, np.ndarray] = {}
+        with _cache() as con:
+            if con is not None:
+                found = cached_vectors(con, self.key, hashes)
+        todo = sorted({h: t for h, t in zip(hashes, texts) if h not in found}.items())
+        if todo:
+            vectors = self.inner.encode([t for _, t in todo])
+            found.update(zip((h for h, _ in todo), vectors))
+            with _cache() as con:
+                if con is not None:
+                    store_vectors(con, self.key, [h for h, _ in todo], vectors)
         return np.stack([found[h] for h in hashes])
+
+
+@contextmanager
+def _cache(wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """The cache, created if missing; None when another process holds it longer than `wait`."""
+    wait = CachedEmbedder.LOCK_WAIT if wait is None else wait
+    deadline, pause = time.monotonic() + wait, 0.2
+    while True:
+        try:
+            con = duckdb.connect(str(cache_path()))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                if "lock" in str(exc).lower():
+                    yield None
+                    return
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (model VARCHAR, text_sha256 VARCHAR,"
+            " vector FLOAT[], PRIMARY KEY (model, text_sha256))"
+        )
+        yield con
+    finally:
+        con.close()
 
 
 def cached_embedder(model: str | Path | None = None) -> Embedder:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import polars as pl
 from compare import store
 from compare.align import AlignConfig, tfidf_matrix
 from compare.evaluate.common import Progress, prf, read_jsonl, temporary_store
+from compare.evaluate.grouping import grouping_floors, grouping_scores
 from compare.ingest import DOCUMENTS_SCHEMA
 from compare.pipeline import align_store, transaction
 from compare.segment import segment
@@ -25,33 +27,60 @@ from compare.segment import segment
 Sentence = tuple[str, int]  # (gold doc id, sid)
 
 
-def score(path: Path, embedder, progress: Progress, config: AlignConfig = AlignConfig()) -> dict:
-    gold_docs = read_jsonl(path / "documents.jsonl")
-    gold_pairs = read_jsonl(path / "alignments.jsonl")
-    loose = {_key((g["doc_a"], g["sent_a"]), (g["doc_b"], g["sent_b"])) for g in gold_pairs}
-    tight = {
-        _key((g["doc_a"], g["sent_a"]), (g["doc_b"], g["sent_b"])) for g in gold_pairs if g["tight"]
-    }
-    candidates = candidate_pairs(gold_docs)
-    progress(f"ecbplus: {len(gold_docs)} documents, {len(candidates)} candidate sentence pairs")
-    predicted = predict_pairs(gold_docs, embedder, config) & candidates
-    p_l, r_l, f_l = prf(predicted, loose & candidates)
-    p_t, r_t, f_t = prf(predicted, tight & candidates)
+def score(path: Path, embedder, progress: Progress, config: AlignConfig | None = None) -> dict:
+    config = config or AlignConfig()
+    gold = Gold.load(path)
+    progress(
+        f"ecbplus: {len(gold.docs)} documents, {len(gold.candidates)} candidate sentence pairs"
+    )
+    predicted = predict_pairs(gold.docs, embedder, config)
+    tfidf = tfidf_scores(gold.docs, gold.candidates)
     return {
-        "n_documents": len(gold_docs),
-        "precision_loose": p_l,
-        "recall_loose": r_l,
-        "f1_loose": f_l,
-        "precision_tight": p_t,
-        "recall_tight": r_t,
-        "f1_tight": f_t,
-        "floor_all_positive_f1_loose": prf(candidates, loose & candidates)[2],
-        "floor_all_positive_f1_tight": prf(candidates, tight & candidates)[2],
-        "floor_tfidf_f1_loose": best_threshold_f1(tfidf_scores(gold_docs, candidates), loose),
-        "floor_tfidf_f1_tight": best_threshold_f1(tfidf_scores(gold_docs, candidates), tight),
-        "grouping_pairwise_f1": None,
-        "grouping_bcubed_f1": None,
+        "n_documents": len(gold.docs),
+        **gold.scores(predicted),
+        "floor_all_positive_f1_loose": prf(gold.candidates, gold.loose)[2],
+        "floor_all_positive_f1_tight": prf(gold.candidates, gold.tight)[2],
+        "floor_tfidf_f1_loose": best_threshold_f1(tfidf, gold.loose),
+        "floor_tfidf_f1_tight": best_threshold_f1(tfidf, gold.tight),
+        **grouping_scores(gold.docs, embedder),  # the documents grouped as `--group auto` does
+        **grouping_floors(gold.docs, embedder, prefix="floor_grouping_"),
     }
+
+
+@dataclass
+class Gold:
+    """The gold of one ECB+ folder: documents, candidate sentence pairs (topic scope), and the
+    loose and tight aligned pairs among them."""
+
+    docs: list[dict]
+    candidates: set
+    loose: set
+    tight: set
+
+    @classmethod
+    def load(cls, path: Path) -> Gold:
+        docs = read_jsonl(path / "documents.jsonl")
+        rows = read_jsonl(path / "alignments.jsonl")
+        candidates = candidate_pairs(docs)
+        loose = {_key((g["doc_a"], g["sent_a"]), (g["doc_b"], g["sent_b"])) for g in rows}
+        tight = {
+            _key((g["doc_a"], g["sent_a"]), (g["doc_b"], g["sent_b"])) for g in rows if g["tight"]
+        }
+        return cls(docs, candidates, loose & candidates, tight & candidates)
+
+    def scores(self, predicted: set) -> dict[str, float]:
+        """P/R/F1 of predicted sentence pairs against the loose and the tight gold."""
+        predicted = predicted & self.candidates
+        p_l, r_l, f_l = prf(predicted, self.loose)
+        p_t, r_t, f_t = prf(predicted, self.tight)
+        return {
+            "precision_loose": p_l,
+            "recall_loose": r_l,
+            "f1_loose": f_l,
+            "precision_tight": p_t,
+            "recall_tight": r_t,
+            "f1_tight": f_t,
+        }
 
 
 def _key(a: Sentence, b: Sentence) -> tuple[Sentence, Sentence]:
@@ -92,12 +121,18 @@ def neutral_documents(gold_docs: list[dict]) -> tuple[pl.DataFrame, dict[str, di
             }
         )
     frame = pl.DataFrame(rows).with_columns(
-        [pl.lit(None, dtype=dtype).alias(c) for c, dtype in DOCUMENTS_SCHEMA.items() if c not in rows[0]]
+        [
+            pl.lit(None, dtype=dtype).alias(c)
+            for c, dtype in DOCUMENTS_SCHEMA.items()
+            if c not in rows[0]
+        ]
     )
     return frame.select(list(DOCUMENTS_SCHEMA)), by_neutral
 
 
 def predict_pairs(gold_docs: list[dict], embedder, config: AlignConfig) -> set:
+    """Run the pipeline (segment, store, embed, align) on neutral documents; the sentence pairs
+    its claim pairs predict."""
     documents, by_neutral = neutral_documents(gold_docs)
     claims = segment(documents)
     with temporary_store() as con:
@@ -105,21 +140,38 @@ def predict_pairs(gold_docs: list[dict], embedder, config: AlignConfig) -> set:
             store.replace_rows(con, "documents", documents, key="doc_id", values=[])
             store.replace_rows(con, "claims", claims, key="doc_id", values=[])
         align_store(con, embedder, config=config)
-        pairs = con.execute(
-            "SELECT a.doc_id, a.char_start, a.char_end, b.doc_id, b.char_start, b.char_end"
-            " FROM claim_pairs p JOIN claims a ON a.claim_id = p.claim_a"
-            " JOIN claims b ON b.claim_id = p.claim_b"
-        ).fetchall()
+        pairs = store.read_table(con, "claim_pairs")
+    return sentence_pairs(claims, pairs, by_neutral)
+
+
+def sentence_pairs(claims: pl.DataFrame, claim_pairs: pl.DataFrame, by_neutral: dict) -> set:
+    """Gold sentence pairs predicted by claim pairs: a claim overlapping one sentence paired with
+    a claim overlapping the other."""
+    spans = {
+        c: (d, s, e)
+        for c, d, s, e in claims.select("claim_id", "doc_id", "char_start", "char_end").iter_rows()
+    }
     predicted = set()
-    for doc_a, sa, ea, doc_b, sb, eb in pairs:
+    for a, b in claim_pairs.select("claim_a", "claim_b").iter_rows():
+        (doc_a, sa, ea), (doc_b, sb, eb) = spans[a], spans[b]
         for x in _overlapping(by_neutral[doc_a], sa, ea):
             for y in _overlapping(by_neutral[doc_b], sb, eb):
                 predicted.add(_key(x, y))
     return predicted
 
 
+def claims_and_vectors(gold_docs: list[dict], embedder) -> tuple[pl.DataFrame, np.ndarray, dict]:
+    """The claims the pipeline makes of the neutral documents and their vectors, for in-process
+    experiments (benchmarks/run.py): `align(claims, vectors)` gives what `predict_pairs` stores."""
+    documents, by_neutral = neutral_documents(gold_docs)
+    claims = segment(documents).sort("event_id", "doc_id", "position")
+    return claims, embedder.encode(claims["text"].to_list()), by_neutral
+
+
 def _overlapping(doc: dict, start: int, end: int) -> list[Sentence]:
-    return [(doc["doc_id"], s["sid"]) for s in doc["sentences"] if s["start"] < end and start < s["end"]]
+    return [
+        (doc["doc_id"], s["sid"]) for s in doc["sentences"] if s["start"] < end and start < s["end"]
+    ]
 
 
 def tfidf_scores(gold_docs: list[dict], candidates: set) -> dict:
