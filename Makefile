@@ -34,6 +34,7 @@ test: $(DEV) browser
 
 bench: $(DEV)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/ray_embed.py --texts 2000 --repeat 2
 
 bench-scale: $(DEV)
 	$(PY) benchmarks/scale.py
