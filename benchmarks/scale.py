@@ -1,15 +1,16 @@
-"""`make bench-scale`: a feed of ~10k documents and ~300k claims through every stage, on this machine.
+"""`make bench-scale`: a feed of ~10k documents and ~300k claims through every stage, here.
 
 Builds the feed at bench time from real sentences (ECB+, AllSides, BASIL, FNC-1 texts read from
 $NARRATIVE_EVAL_DIR, default ../shared/eval) recombined with perturbations: each event retells one
 story in several documents; some are wire copy (verbatim), the others keep, reword or drop each
-sentence and add their own. Everything goes to benchmarks/work/bench-scale/ (git-ignored). Each stage
+sentence and add their own. Everything goes to benchmarks/work/bench-scale/ (git-ignored). A stage
 runs in a fresh process that reports its time and peak memory (ru_maxrss); the tables are rewritten
 into benchmarks/SCALE.md with the date.
 
     .venv/bin/python benchmarks/scale.py                   # the full run (~20 minutes)
     .venv/bin/python benchmarks/scale.py --docs 1000 --sample 1000 --no-write   # a quick look
     .venv/bin/python benchmarks/scale.py --distill-only OUT   # make a fast-tier model in OUT
+    .venv/bin/python benchmarks/scale.py --markdown-only      # rewrite SCALE.md from the last run
 """
 
 from __future__ import annotations
@@ -716,11 +717,13 @@ def child(name: str, args) -> None:
 
 
 def fit(records: list[dict]) -> dict:
-    """Least squares of per-event align+diverge seconds on n and n^2 (n = claims in the event)."""
+    """Non-negative least squares of per-event align+diverge seconds on n and n² (n = claims)."""
+    from scipy.optimize import nnls
+
     n = np.array([r["claims"] for r in records], dtype=float)
     y = np.array([r["align"] + r["diverge"] for r in records])
     x = np.stack([n, n * n], axis=1)
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    coef, _ = nnls(x, y)
     r2 = 1 - ((y - x @ coef) ** 2).sum() / max(((y - y.mean()) ** 2).sum(), 1e-12)
     return {"per_claim": coef[0], "per_claim2": coef[1], "r2": r2}
 
@@ -1022,8 +1025,12 @@ def scaling_section(r: dict) -> list[str]:
     sizes = np.array(json.loads((WORK / "event_sizes.json").read_text()), dtype=float)
     total_n2, corpus_n2 = (sizes**2).sum(), sizes.sum() ** 2
     f = fit(records)
-    writes = np.array([x["write"] for x in records])
-    tenth = max(len(writes) // 10, 1)
+    # Rows written per event: claim_groups (one per claim), pairs, omissions, divergences, terms.
+    rows = np.array(
+        [x["claims"] * 2 + x["pairs"] + x["omissions"] + x["divergences"] for x in records]
+    )
+    per_row = 1e6 * np.array([x["write"] for x in records]) / np.maximum(rows, 1)
+    tenth = max(len(per_row) // 10, 1)
     return [
         "## Alignment grows with the sum of per-event sizes",
         "",
@@ -1037,12 +1044,14 @@ def scaling_section(r: dict) -> list[str]:
         "",
         (
             f"Per event, align + diverge ≈ {f['per_claim'] * 1e3:.2f} ms × n +"
-            f" {f['per_claim2'] * 1e6:.3f} µs × n² seconds (least squares, R² {f['r2']:.2f})."
+            f" {f['per_claim2'] * 1e6:.3f} µs × n² seconds (non-negative least squares on the"
+            f" measured events, R² {f['r2']:.2f})."
             " The n² part is diverge on accepted pairs: a sentence that k documents share"
             " (wire copy) makes k(k-1)/2 pairs, so pairs per claim grow with the documents of an"
-            " event. Store writes do not grow with the store: mean"
-            f" {1e3 * writes[:tenth].mean():.0f} ms per event in the first tenth of events"
-            f" written, {1e3 * writes[-tenth:].mean():.0f} ms in the last."
+            " event. Store writes: a median"
+            f" {np.median(per_row[:tenth]):.0f} µs per row written in the first tenth of events,"
+            f" {np.median(per_row[-tenth:]):.0f} µs in the last (the store grows by"
+            f" {num(rows.sum())} rows meanwhile)."
         ),
         "",
     ]
@@ -1125,7 +1134,8 @@ def fast_section(r: dict) -> list[str]:
         ]
     d = r.get("distill")
     made = (
-        f"It took {d['seconds']:.0f} s here ({'reused from ' + d['made'] if d.get('reused') else 'this run'})."
+        f"It took {d['seconds']:.0f} s here"
+        + (f" (the model made on {d['made']}, reused)." if d.get("reused") else " (this run).")
         if d
         else ""
     )
@@ -1171,6 +1181,52 @@ def group_section(r: dict) -> list[str]:
             f" {g['story']['ari']:.3f}. Grouping quality on real data is measured by"
             " `narrative-compare eval` (benchmarks/README.md); here it is the cost that counts."
         ),
+        "",
+    ] + largest_groups()
+
+
+def largest_groups() -> list[str]:
+    """The largest groups found: how many true events and how many days they span."""
+    import duckdb
+    import polars as pl
+
+    path = WORK / "groups.parquet"
+    if not path.exists():
+        return []
+    con = duckdb.connect(str(WORK / "store.duckdb"), read_only=True)
+    try:
+        docs = con.sql("SELECT doc_id, event_id AS true_event, date FROM documents").pl()
+    finally:
+        con.close()
+    top = (
+        pl.read_parquet(path)
+        .join(docs, on="doc_id")
+        .group_by("event_id")
+        .agg(
+            pl.len().alias("documents"),
+            pl.col("true_event").n_unique().alias("events"),
+            pl.col("date").min().alias("first"),
+            pl.col("date").max().alias("last"),
+        )
+        .sort("documents", descending=True)
+        .head(3)
+    )
+    rows = [
+        [
+            num(row["documents"]),
+            num(row["events"]),
+            f"{row['first']} to {row['last']}",
+            (dt.date.fromisoformat(row["last"]) - dt.date.fromisoformat(row["first"])).days,
+        ]
+        for row in top.iter_rows(named=True)
+    ]
+    return [
+        (
+            "The largest groups found (with `max_days` = 7, documents dated further apart should"
+            " never share an event):"
+        ),
+        "",
+        table(["documents", "true events", "dates", "days spanned"], rows),
         "",
     ]
 
