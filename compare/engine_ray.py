@@ -81,14 +81,7 @@ def align_store_ray(
 
     ray = require_ray()
     embedder = SentenceTransformerEmbedder(model)  # checks the folder; its key names the cache
-    known = store.event_ids(con)
-    unknown = sorted(set(events or []) - set(known))
-    if unknown:
-        raise InputError(
-            f"Unknown event '{unknown[0]}'. Available: {', '.join(known) or 'none'}."
-            " Run 'narrative-compare events'."
-        )
-    events = list(events or known)
+    events = store.require_events(con, events)
     work = work_dir(con)
     shutil.rmtree(work, ignore_errors=True)
     summary = AlignSummary()

@@ -116,16 +116,10 @@ def align_store(
     config: AlignConfig = AlignConfig(),
 ) -> AlignSummary:
     """Embed, align and diverge the stored claims of `events` (default: all), one event at a time."""
-    known = store.event_ids(con)
-    unknown = sorted(set(events or []) - set(known))
-    if unknown:
-        raise InputError(
-            f"Unknown event '{unknown[0]}'. Available: {', '.join(known) or 'none'}."
-            " Run 'narrative-compare events'."
-        )
+    events = store.require_events(con, events)
     summary = AlignSummary()
     cached_before = _cached(con)
-    for event_id in events or known:
+    for event_id in events:
         claims = store.read_table(con, "claims", event_id=event_id)
         vectors = embed(claims, con, embedder)
         summary.embedded = _cached(con) - cached_before

@@ -124,6 +124,20 @@ def event_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def require_events(con: duckdb.DuckDBPyConnection, events: Iterable[str] | None) -> list[str]:
+    """`events` if every one is stored (default: all stored events), else a user error."""
+    from compare.errors import InputError
+
+    known = event_ids(con)
+    unknown = sorted(set(events or []) - set(known))
+    if unknown:
+        raise InputError(
+            f"Unknown event '{unknown[0]}'. Available: {', '.join(known) or 'none'}."
+            " Run 'narrative-compare events'."
+        )
+    return list(events or known)
+
+
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {
         t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
