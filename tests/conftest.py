@@ -28,6 +28,16 @@ def need_eval(dataset: str) -> Path:
     return folder
 
 
+def write(path: Path, content: str | bytes) -> Path:
+    """Write text (UTF-8) or bytes, making the folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
 def counts(db: Path) -> dict[str, int]:
     """Row counts of every table: equal before and after a command that failed."""
     from compare import store

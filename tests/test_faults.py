@@ -25,7 +25,7 @@ from compare.errors import InputError
 from compare.ingest import ingest
 from compare.pipeline import align_store, ingest_into
 from compare.segment import segment
-from tests.conftest import SAMPLE, counts
+from tests.conftest import SAMPLE, counts, write
 
 SENTENCE = "The council of {city} approved {n} new measures on {day} after a long debate."
 
@@ -42,15 +42,6 @@ def assert_refused(result: subprocess.CompletedProcess, name: str) -> str:
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
     assert name in lines[0]
     return lines[0]
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def bad_case(kind: str, tmp: Path) -> tuple[Path, str]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from compare.errors import InputError
 from compare.ingest import DOCUMENTS_SCHEMA, MAX_DOC_BYTES, Ingested, clean_text, ingest
+from tests.conftest import write
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = Path(__file__).parent / "fixtures" / "afp-scrape.txt"  # ../shared/seeds, as scraped
@@ -23,15 +24,6 @@ ARTICLE = (
     "The issue was Russia's internal affair, the ministry added.\n\n"
     "Analysts say China holds the upper hand in the relationship with Russia.\n"
 )
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def one(result: Ingested) -> dict:

@@ -17,7 +17,6 @@ Floors are computed on the same sentences: flag-all F1 for each label, and a TF-
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,9 +25,8 @@ import polars as pl
 
 from compare.align import AlignConfig, align, tfidf_matrix
 from compare.diverge import diverge
-from compare.evaluate.common import Progress, prf, read_jsonl
+from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl
 from compare.evaluate.ecbplus import best_threshold_f1
-from compare.ingest import DOCUMENTS_SCHEMA
 from compare.segment import segment
 
 INFORMATIONAL_KINDS = ("speaker", "number", "entity", "emphasis")
@@ -101,20 +99,9 @@ def run_pipeline(gold_docs: list[dict], embedder, config: AlignConfig) -> Run:
                 "event_id": events[doc["event_id"]],
                 "title": doc.get("title"),
                 "text": doc["text"],
-                "content_sha256": hashlib.sha256(doc["text"].encode()).hexdigest(),
             }
         )
-    documents = (
-        pl.DataFrame(rows)
-        .with_columns(
-            [
-                pl.lit(None, dtype=t).alias(c)
-                for c, t in DOCUMENTS_SCHEMA.items()
-                if c not in rows[0]
-            ]
-        )
-        .select(list(DOCUMENTS_SCHEMA))
-    )
+    documents = documents_frame(rows)
     claims = segment(documents)
     texts = sorted(set(claims["text"].to_list()))
     vectors_of = dict(zip(texts, embedder.encode(texts)))

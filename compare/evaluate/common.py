@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import polars as pl
 
 from compare import store
 from compare.embed import Embedder, SentenceTransformerEmbedder
@@ -131,3 +132,14 @@ def prf(predicted: set, gold: set) -> tuple[float, float, float]:
     p = tp / len(predicted) if predicted else 0.0
     r = tp / len(gold) if gold else 0.0
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def documents_frame(rows: list[dict]) -> pl.DataFrame:
+    """Rows of neutral documents (doc_id, event_id, text, ...) padded to the documents schema."""
+    from compare.ingest import DOCUMENTS_SCHEMA
+
+    for row in rows:
+        row.setdefault("content_sha256", hashlib.sha256(row["text"].encode()).hexdigest())
+    return pl.DataFrame(
+        [{c: row.get(c) for c in DOCUMENTS_SCHEMA} for row in rows], schema=DOCUMENTS_SCHEMA
+    )

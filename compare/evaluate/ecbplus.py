@@ -7,7 +7,6 @@ predicted when a claim overlapping one sentence is paired with a claim overlappi
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
@@ -18,9 +17,8 @@ import polars as pl
 
 from compare import store
 from compare.align import AlignConfig, tfidf_matrix
-from compare.evaluate.common import Progress, prf, read_jsonl, temporary_store
+from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl, temporary_store
 from compare.evaluate.grouping import grouping_floors, grouping_scores
-from compare.ingest import DOCUMENTS_SCHEMA
 from compare.pipeline import align_store, transaction
 from compare.segment import segment
 
@@ -112,22 +110,8 @@ def neutral_documents(gold_docs: list[dict]) -> tuple[pl.DataFrame, dict[str, di
     for i, doc in enumerate(gold_docs):
         neutral = f"doc-{i:04d}"
         by_neutral[neutral] = doc
-        rows.append(
-            {
-                "doc_id": neutral,
-                "event_id": topics[doc["topic_id"]],
-                "text": doc["text"],
-                "content_sha256": hashlib.sha256(doc["text"].encode()).hexdigest(),
-            }
-        )
-    frame = pl.DataFrame(rows).with_columns(
-        [
-            pl.lit(None, dtype=dtype).alias(c)
-            for c, dtype in DOCUMENTS_SCHEMA.items()
-            if c not in rows[0]
-        ]
-    )
-    return frame.select(list(DOCUMENTS_SCHEMA)), by_neutral
+        rows.append({"doc_id": neutral, "event_id": topics[doc["topic_id"]], "text": doc["text"]})
+    return documents_frame(rows), by_neutral
 
 
 def predict_pairs(gold_docs: list[dict], embedder, config: AlignConfig) -> set:
