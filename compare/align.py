@@ -27,15 +27,14 @@ non-match (the best-scoring claim of that document) and that score.
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+
+from compare.text import claim_names, content_tokens, tfidf_rows
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -115,75 +114,6 @@ class Alignment:
     omissions: pl.DataFrame
 
 
-def _stopwords() -> frozenset[str]:
-    text = resources.files("compare.data").joinpath("stopwords.txt").read_text()
-    return frozenset(
-        w for line in text.splitlines() if not line.startswith("#") for w in line.split()
-    )
-
-
-STOPWORDS = _stopwords()
-TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-# A capitalised word with a lower-case letter in it ("Rudenko", "McCain", not "UPDATE"), and numbers.
-NAME = re.compile(r"\b[A-Z][\w'’-]*[a-z][\w'’-]*")
-NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
-
-
-def content_tokens(text: str) -> list[str]:
-    """Lower-cased content words with a light suffix strip, for the lexical score."""
-    tokens = []
-    for tok in TOKEN.findall(text.lower()):
-        tok = tok.split("'")[0].split("’")[0]
-        if tok in STOPWORDS or len(tok) < 2:
-            continue
-        tokens.append(_stem(tok))
-    return tokens
-
-
-def _stem(tok: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if tok.endswith(suffix) and len(tok) - len(suffix) >= 4:
-            return tok[: -len(suffix)]
-    return tok
-
-
-def names(text: str) -> list[str]:
-    """Names (capitalised words that are not function words, possessive dropped) and numbers."""
-    out = []
-    for word in NAME.findall(text):
-        word = re.sub(r"['’]s$", "", word).lower()
-        if word not in STOPWORDS:
-            out.append(word)
-    return out + NUMBER.findall(text)
-
-
-def tfidf_rows(token_lists: list[list[str]]) -> sparse.csr_matrix:
-    """Sparse L2-normalised TF-IDF rows (sublinear tf, smoothed idf over the given rows)."""
-    from scipy import sparse  # here, not at import: commands that do not align stay light
-
-    docs = [Counter(tokens) for tokens in token_lists]
-    df = Counter(w for d in docs for w in d)
-    vocab = {w: i for i, w in enumerate(sorted(df))}
-    n = len(docs)
-    idf = {w: math.log((1 + n) / (1 + c)) + 1 for w, c in df.items()}
-    indptr, indices, data = [0], [], []
-    for counts in docs:
-        row = sorted((vocab[w], (1 + math.log(tf)) * idf[w]) for w, tf in counts.items())
-        norm = math.sqrt(sum(v * v for _, v in row)) or 1.0
-        indices += [i for i, _ in row]
-        data += [v / norm for _, v in row]
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int64), np.array(indptr)),
-        shape=(n, max(len(vocab), 1)),
-    )
-
-
-def tfidf_matrix(texts: list[str]) -> np.ndarray:
-    """Dense L2-normalised TF-IDF rows of content words (for small inputs: eval floors, reports)."""
-    return tfidf_rows([content_tokens(t) for t in texts]).toarray()
-
-
 def align(
     claims: pl.DataFrame, vectors: np.ndarray, config: AlignConfig = AlignConfig()
 ) -> Alignment:
@@ -219,11 +149,11 @@ class _Event:
         self.weights = config.weights()
         self.vectors = np.ascontiguousarray(vectors[order], dtype=np.float32)
         self.lexical = tfidf_rows([content_tokens(t) for t in texts])
-        claim_names = [names(t) for t in texts]
-        self.names = _binary_rows(claim_names)
+        names_of = [claim_names(t) for t in texts]
+        self.names = _binary_rows(names_of)
         self.name_counts = np.asarray(self.names.sum(axis=1)).ravel().astype(np.float32)
         doc_words: list[list[str]] = [[] for _ in self.doc_names]
-        for d, words in zip(self.doc, claim_names):
+        for d, words in zip(self.doc, names_of):
             doc_words[d] += [w for w in words if not w[0].isdigit()]
         context = tfidf_rows(doc_words)
         self.context = (context @ context.T).toarray().astype(np.float32)

@@ -31,7 +31,8 @@ def model_option(f):
         envvar="NARRATIVE_MODEL",
         default=None,
         type=click.Path(file_okay=False),
-        help="Local sentence-transformers model folder (env NARRATIVE_MODEL; default: bundled all-MiniLM-L6-v2).",
+        help="Local model folder, sentence-transformers or model2vec (env NARRATIVE_MODEL; default:"
+        " bundled all-MiniLM-L6-v2).",
     )(f)
 
 
@@ -136,7 +137,7 @@ def run(paths, db, model, out, skip_bad, group, engine, ray_address, wait, as_js
     Example: narrative-compare run data/events/wagner-2023
     (a feed of many stories: narrative-compare run feed.jsonl --group auto)
     """
-    from compare.pipeline import run as run_pipeline
+    from compare.api import run as run_pipeline
 
     result = run_pipeline(
         paths,
@@ -171,7 +172,7 @@ def ingest_cmd(paths, db, skip_bad, wait, as_json):
 
     Example: narrative-compare ingest data/events/wagner-2023 --db narrative.duckdb
     """
-    from compare.pipeline import ingest_paths
+    from compare.api import ingest_paths
 
     summary = ingest_paths(paths, db=db, skip_bad=skip_bad, wait=wait, progress=note)
     emit(
@@ -194,7 +195,7 @@ def align_cmd(db, model, events, wait, as_json):
 
     Example: narrative-compare align --event wagner-2023
     """
-    from compare.pipeline import align_events
+    from compare.api import align_events
 
     summary = align_events(db=db, model=model, events=events, wait=wait, progress=note)
     emit(
@@ -237,7 +238,7 @@ def events_cmd(db, as_json):
 
     Example: narrative-compare events --json
     """
-    from compare.pipeline import list_events
+    from compare.api import list_events
 
     rows = list_events(db=db)
     if as_json:
@@ -265,6 +266,28 @@ def eval_cmd(dataset, path, model, as_json):
 
     scores = evaluate(dataset, path, model=model, progress=note)
     click.echo(json.dumps(scores) if as_json else format_scores(scores))
+
+
+@main.command(name="distill")
+@click.argument("out", type=click.Path(file_okay=False))
+@model_option
+@json_option
+@user_errors
+def distill_cmd(out, model, as_json):
+    """Make the fast embedding tier in OUT: a model2vec static model distilled from the bundled
+    model (or --model), 1-3 minutes; use it with --model OUT. Needs the fast extra.
+
+    Example: narrative-compare distill models/fast-minilm
+    """
+    from compare.api import distill_model
+
+    note("Distilling (1-3 minutes on 2 cores) ...")
+    result = distill_model(out, model=model)
+    emit(
+        result,
+        as_json,
+        f"{result['path']}: {result['dim']}-d static model, {result['vocabulary']} tokens",
+    )
 
 
 @main.command(name="query")

@@ -6,7 +6,8 @@ loaded (and torch imported) only when something is missing.
 
 Two tiers: a sentence-transformers folder (the bundled all-MiniLM-L6-v2 by default, ~55 texts/s on
 2 CPU threads), or a model2vec static model, the fast tier (thousands of texts/s, a few points of F1
-less; benchmarks/SCALE.md). `--model` takes either; the folder's files decide which.
+less; benchmarks/SCALE.md; `narrative-compare distill OUT` makes one). `load_embedder(path)` takes
+either and the folder's files decide which; `--model` goes through it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from compare.errors import InputError
+from compare.errors import InputError, MissingExtra
 
 BATCH_SIZE = 64  # benchmarks/README.md: batch size barely matters on 2 CPU threads
 COMMIT_EVERY = 512  # texts embedded between two commits of the cache
@@ -64,18 +65,15 @@ def is_static_model(path: str | Path) -> bool:
     return isinstance(config, dict) and config.get("model_type") == "model2vec"
 
 
-class SentenceTransformerEmbedder:
-    """The model in a local folder (the bundled all-MiniLM-L6-v2 by default).
+class _ModelFolder:
+    """A model in a local folder: its path, the cache key naming its weights, a lazily loaded model.
 
-    Like `pathlib.Path` giving a `PosixPath`, constructing one for a model2vec folder returns a
-    `StaticEmbedder`, so every `--model` option takes the fast tier without asking which it is.
+    `device` is where the model runs (default: env NARRATIVE_DEVICE, else "cpu").
     """
 
-    def __new__(cls, path: str | Path | None = None, *, progress: bool = False):
-        static = cls is SentenceTransformerEmbedder and is_static_model(_model_path(path))
-        return super().__new__(StaticEmbedder if static else cls)
-
-    def __init__(self, path: str | Path | None = None, *, progress: bool = False):
+    def __init__(
+        self, path: str | Path | None = None, *, progress: bool = False, device: str | None = None
+    ):
         self.path = _model_path(path)
         if not (self.path / "modules.json").exists() and not (self.path / "config.json").exists():
             raise InputError(
@@ -83,6 +81,7 @@ class SentenceTransformerEmbedder:
                 " folder (models are never downloaded), or leave it out for the bundled model."
             )
         self.progress = progress
+        self.device = device or os.environ.get("NARRATIVE_DEVICE", "cpu")
 
     @cached_property
     def key(self) -> str:
@@ -97,13 +96,31 @@ class SentenceTransformerEmbedder:
         name = "all-MiniLM-L6-v2" if self.path == bundled_model_path() else self.path.name
         return f"{name}@{digest.hexdigest()[:12]}"
 
+
+class SentenceTransformerEmbedder(_ModelFolder):
+    """A sentence-transformers model in a local folder (the bundled all-MiniLM-L6-v2 by default).
+
+    It is always this class: a model2vec folder is refused with a pointer to `load_embedder`,
+    which picks the class from the folder's files.
+    """
+
+    def __init__(
+        self, path: str | Path | None = None, *, progress: bool = False, device: str | None = None
+    ):
+        super().__init__(path, progress=progress, device=device)
+        if is_static_model(self.path):
+            raise InputError(
+                f"'{self.path}' is a model2vec static model, not a sentence-transformers one."
+                " Load it with compare.embed.load_embedder(path), as --model does."
+            )
+
     @cached_property
     def model(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(str(self.path), device=os.environ.get("NARRATIVE_DEVICE", "cpu"))
+        return SentenceTransformer(str(self.path), device=self.device)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
@@ -116,10 +133,10 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-class StaticEmbedder(SentenceTransformerEmbedder):
+class StaticEmbedder(_ModelFolder):
     """The fast tier: a model2vec static model, the mean of per-token vectors looked up in a table
-    (no transformer at run time). Make one from the bundled model with
-    `python benchmarks/scale.py --distill-only OUT` (needs `pip install 'narrative-compare[fast]'`).
+    (no transformer at run time). Make one from the bundled model with `narrative-compare distill
+    OUT` (`distill` below; needs `pip install 'narrative-compare[fast]'`).
     """
 
     @cached_property
@@ -128,10 +145,7 @@ class StaticEmbedder(SentenceTransformerEmbedder):
         try:
             from model2vec import StaticModel
         except ImportError:
-            raise InputError(
-                f"'{self.path}' is a model2vec static model, which needs the model2vec package."
-                " Install it with: pip install 'narrative-compare[fast]'."
-            ) from None
+            raise MissingExtra(f"The model2vec static model in '{self.path}'", "fast") from None
         return StaticModel.from_pretrained(str(self.path))
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -146,6 +160,44 @@ class StaticEmbedder(SentenceTransformerEmbedder):
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)  # a text with no known token stays zero
+
+
+def load_embedder(
+    path: str | Path | None = None, device: str | None = None, *, progress: bool = False
+) -> SentenceTransformerEmbedder | StaticEmbedder:
+    """The embedder for the model folder at `path` (default: env NARRATIVE_MODEL, else the bundled
+    model): a `StaticEmbedder` when its config.json says model2vec, else a
+    `SentenceTransformerEmbedder`. The model itself loads on first use."""
+    cls = StaticEmbedder if is_static_model(_model_path(path)) else SentenceTransformerEmbedder
+    return cls(path, progress=progress, device=device)
+
+
+def distill(out: str | Path, source: str | Path | None = None, *, pca_dims: int = 256) -> dict:
+    """Distil `source` (default: the bundled model) into a model2vec static model in `out`, the
+    fast tier: each token's vector from the transformer, PCA to `pca_dims`, Zipf weighting
+    (model2vec's `distill`, 1-3 minutes on 2 cores). Writes `out/distilled.json`, returns it."""
+    try:
+        from model2vec.distill import distill as m2v_distill
+    except ImportError:
+        raise MissingExtra("Distilling a fast model", "fast") from None
+    import datetime as dt
+    import time
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    t0 = time.perf_counter()
+    model = m2v_distill(model_name=str(_model_path(source)), pca_dims=pca_dims, device="cpu")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out))
+    record = {
+        "seconds": time.perf_counter() - t0,
+        "made": dt.datetime.now().isoformat(timespec="seconds"),
+        "dim": int(model.dim),
+        "vocabulary": len(model.tokens),
+    }
+    (out / "distilled.json").write_text(json.dumps(record), encoding="utf-8")
+    return record
 
 
 class HashEmbedder:
@@ -172,13 +224,34 @@ def embed(claims: pl.DataFrame, con: duckdb.DuckDBPyConnection, embedder: Embedd
         return np.zeros((0, 0), dtype=np.float32)
     distinct = claims.unique("text_sha256", keep="first", maintain_order=True)
     cached = cached_vectors(con, embedder.key, distinct["text_sha256"].to_list())
+    _embed_missing(distinct, cached, con, embedder)
+    return _stacked(claims, cached)
+
+
+def _embed_missing(
+    distinct: pl.DataFrame, cached: dict, con: duckdb.DuckDBPyConnection, embedder: Embedder
+) -> None:
+    """Embed the rows of `distinct` (text, text_sha256) that `cached` lacks, adding them to it."""
     missing = distinct.filter(~pl.col("text_sha256").is_in(list(cached)))
     # Each chunk is committed on its own, so an interrupted run resumes where it stopped.
     for chunk in missing.iter_slices(COMMIT_EVERY):
         vectors = embedder.encode(chunk["text"].to_list())
         store_vectors(con, embedder.key, chunk["text_sha256"].to_list(), vectors)
         cached.update(zip(chunk["text_sha256"].to_list(), vectors))
-    return np.stack([cached[h] for h in claims["text_sha256"].to_list()]).astype(np.float32)
+
+
+def _stacked(rows: pl.DataFrame, vectors: dict) -> np.ndarray:
+    return np.stack([vectors[h] for h in rows["text_sha256"].to_list()]).astype(np.float32)
+
+
+def encode_texts(texts: Sequence[str], embedder: Embedder) -> np.ndarray:
+    """Vectors for `texts` (in order) without a store: each distinct text encoded once, in sorted
+    order. For embedders that cache themselves (the eval cache) or need none (tests)."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    distinct = sorted(set(texts))
+    vectors = dict(zip(distinct, embedder.encode(distinct)))
+    return np.stack([vectors[t] for t in texts]).astype(np.float32)
 
 
 def event_vectors(
@@ -214,8 +287,16 @@ def event_vectors(
             " ORDER BY event_id, doc_id, position",
             params={"events": batch},
         ).pl()
-        vectors = embed(claims, con, embedder)
         rows = claims.with_row_index("_row").partition_by("event_id", as_dict=True)
+        cached = cached_vectors(con, embedder.key, claims["text_sha256"].unique().to_list())
+        # What is missing is embedded event by event, in event order, as one embed() per event
+        # would: the model's batches (and so the vectors, to the last bit) stay the same.
+        for member in batch:
+            part = rows.get((member,))
+            if part is not None:
+                distinct = part.unique("text_sha256", keep="first", maintain_order=True)
+                _embed_missing(distinct, cached, con, embedder)
+        vectors = _stacked(claims, cached) if claims.height else np.zeros((0, 0), np.float32)
         for member in batch:
             part = rows.get((member,))
             if part is None:

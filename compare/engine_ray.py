@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import socket
 import tempfile
 import warnings
@@ -33,24 +32,17 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from compare import store
+from compare import _testing, store
 from compare.align import AlignConfig
-from compare.embed import COMMIT_EVERY, SentenceTransformerEmbedder, embed, store_vectors
-from compare.errors import InputError, NarrativeError
+from compare.diverge import DivergeConfig
+from compare.embed import COMMIT_EVERY, Embedder, event_vectors, load_embedder, store_vectors
+from compare.errors import EngineError, MissingExtra, NarrativeError
+from compare.pipeline import AlignSummary, Progress, compare_event, quiet, write_event
 
-RAY_MISSING = "The ray engine needs the ray extra: pip install 'narrative-compare[ray]'"
 EMBED_BATCH = 64  # texts per model call, as in compare.embed
 SHARD_ROWS = 512  # texts per to_embed Parquet file: the unit of work an actor takes
 MAX_RESTARTS = 2  # a crashed embedding actor is restarted and its batch retried this often
 TASK_RETRIES = 2  # a compare task whose worker died is retried this often
-# Test hook: {"marker": path, "once": True} makes the first embedding actor to reach its second
-# batch kill its own process (and writes `marker`); "once": False kills every actor on every batch.
-# Ray cannot tell these deaths from real ones (a node lost, the OOM killer).
-FAULT: dict | None = None
-
-
-class EngineError(NarrativeError):
-    """The Ray cluster failed (a worker or node died and retries ran out, or it cannot be joined)."""
 
 
 def require_ray():
@@ -58,29 +50,29 @@ def require_ray():
         import ray
         import ray.data
     except ImportError:
-        raise InputError(RAY_MISSING) from None
+        raise MissingExtra("The ray engine", "ray") from None
     return ray
 
 
 def align_store_ray(
     con: duckdb.DuckDBPyConnection,
-    model: str | Path | None = None,
+    embedder: Embedder,
     *,
     events: Sequence[str] | None = None,
-    address: str | None = None,
     config: AlignConfig | None = None,
+    diverge_config: DivergeConfig | None = None,
+    progress: Progress = quiet,
+    address: str | None = None,
     workers: int | None = None,
-    progress: Callable[[str], None] = lambda message: None,
-):
-    """`align_store` on Ray: embed, align and diverge the stored claims of `events` (default: all).
+) -> AlignSummary:
+    """The Ray engine (a `compare.pipeline.Engine`): embed, align and diverge the stored claims of
+    `events` (default: all). `embedder` must be a model folder (`load_embedder`): every actor loads
+    the model from its `path`, and its `key` names the cache.
 
     `address` joins a running cluster; without it a local Ray instance is started for the run.
     `workers` caps the embedding actors (default: one per GPU, else one per CPU of the cluster).
     """
-    from compare.pipeline import AlignSummary
-
     ray = require_ray()
-    embedder = SentenceTransformerEmbedder(model)  # checks the folder; its key names the cache
     events = store.require_events(con, events)
     work = work_dir(con)
     shutil.rmtree(work, ignore_errors=True)
@@ -91,7 +83,9 @@ def align_store_ray(
         shards = write_texts_to_embed(con, embedder.key, work / "claims", work / "to_embed")
         if shards:
             embed_on_ray(ray, con, embedder, work / "to_embed", workers=workers, progress=progress)
-        compare_on_ray(ray, con, embedder.key, events, config or AlignConfig(), summary)
+        compare_on_ray(
+            ray, con, embedder.key, events, (config, diverge_config or DivergeConfig()), summary
+        )
     shutil.rmtree(work, ignore_errors=True)
     summary.embedded = _count(con, "embeddings") - before
     return summary
@@ -210,7 +204,7 @@ def write_texts_to_embed(
 def embed_on_ray(
     ray,
     con: duckdb.DuckDBPyConnection,
-    embedder: SentenceTransformerEmbedder,
+    embedder: Embedder,
     shards: Path,
     *,
     workers: int | None = None,
@@ -239,7 +233,7 @@ def embed_on_ray(
                 "path": str(embedder.path),
                 "key": embedder.key,
                 "device": "cuda" if gpus else "cpu",
-                "fault": FAULT,
+                "fault": _testing.FAULT,
             },
             batch_size=EMBED_BATCH,
             batch_format="numpy",
@@ -265,8 +259,7 @@ class EmbedActor:
     """Holds one model for its lifetime; Ray Data calls it with batches of `text_sha256`, `text`."""
 
     def __init__(self, path: str, key: str, device: str = "cpu", fault: dict | None = None):
-        os.environ["NARRATIVE_DEVICE"] = device
-        self.embedder = SentenceTransformerEmbedder(path)
+        self.embedder = load_embedder(path, device)
         if self.embedder.key != key:
             raise EngineError(
                 f"The model at '{path}' on this Ray node ({self.embedder.key}) is not the driver's"
@@ -278,18 +271,9 @@ class EmbedActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         self.calls += 1
-        if self.fault and (self.calls > 1 or not self.fault.get("once")):
-            _maybe_crash(self.fault)
+        _testing.on_batch(self.fault, self.calls)  # tests only: FAULT is None otherwise
         vectors = self.embedder.encode([str(t) for t in batch["text"]])
         return {"text_sha256": batch["text_sha256"], "vector": vectors}
-
-
-def _maybe_crash(fault: dict) -> None:
-    marker = Path(fault["marker"])
-    if fault.get("once") and marker.exists():
-        return
-    marker.touch()
-    os.kill(os.getpid(), signal.SIGKILL)
 
 
 class _CacheOnly:
@@ -303,11 +287,10 @@ class _CacheOnly:
 
 
 def compare_on_ray(
-    ray, con: duckdb.DuckDBPyConnection, model_key: str, events: list[str], config, summary
+    ray, con: duckdb.DuckDBPyConnection, model_key: str, events: list[str], configs, summary
 ) -> None:
-    """One `compare_event` task per event; each result is written by the driver as it arrives."""
-    from compare.pipeline import compare_event, write_event
-
+    """One `compare_event` task per event; each result is written by the driver as it arrives.
+    `configs` is (AlignConfig or None, DivergeConfig)."""
     task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(compare_event)
     in_flight = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
     pending: dict = {}
@@ -329,13 +312,11 @@ def compare_on_ray(
         )
 
     try:
-        for event_id in events:
+        for event_id, claims, vectors in event_vectors(con, _CacheOnly(model_key), events):
             while len(pending) >= in_flight:
                 finish_one()
-            claims = store.read_table(con, "claims", event_id=event_id)
-            vectors = embed(claims, con, _CacheOnly(model_key))
             documents = store.read_table(con, "documents", event_id=event_id)
-            ref = task.remote(documents, claims, vectors, config)
+            ref = task.remote(documents, claims, vectors, *configs)
             pending[ref] = (event_id, claims.height, claims["doc_id"].n_unique() < 2)
         while pending:
             finish_one()

@@ -13,3 +13,21 @@ class InputError(NarrativeError):
 
 class StoreError(NarrativeError):
     """The DuckDB store cannot be opened or has the wrong schema version."""
+
+
+class StoreBusy(StoreError):
+    """Another process holds the DuckDB file (DuckDB allows one writer) for longer than we wait."""
+
+
+class MissingExtra(NarrativeError):
+    """A feature needs an optional extra that is not installed; the message names the install."""
+
+    def __init__(self, feature: str, extra: str):
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the {extra} extra: pip install 'narrative-compare[{extra}]'"
+        )
+
+
+class EngineError(NarrativeError):
+    """The Ray cluster failed (a worker or node died and retries ran out, or it cannot be joined)."""

@@ -29,18 +29,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
-import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import lru_cache, partial
-from importlib import resources
+from functools import partial
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from compare.embed import Embedder
+from compare.embed import Embedder, embed, encode_texts
+from compare.text import (
+    PLAIN_WORD,
+    STOPWORDS,
+    document_names,
+    folded_words,
+    plural_fold,
+    tfidf_with_vocab,
+)
 
 GROUPS_SCHEMA: dict[str, pl.DataType] = {"doc_id": pl.String(), "event_id": pl.String()}
 
@@ -62,59 +68,10 @@ class GroupConfig:
 
 # --- features ------------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_NUMBER = re.compile(r"^\d[\d,.]*%?$")
 _WEEKDAY = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE
 )
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    text = resources.files("compare.data").joinpath("stopwords.txt").read_text(encoding="utf-8")
-    return frozenset(
-        w for line in text.splitlines() if not line.startswith("#") for w in line.split()
-    )
-
-
-def _normal(word: str) -> str:
-    word = word.lower()
-    if word.endswith(("'s", "’s")):
-        word = word[:-2]
-    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]  # a light plural fold: vaccines ~ vaccine
-    return word
-
-
-def words(text: str) -> list[str]:
-    """Content words, lower-cased and plural-folded."""
-    stop = _stopwords()
-    out = []
-    for token in _WORD.findall(text):
-        word = _normal(token)
-        if word not in stop and (len(word) > 1 or word.isdigit()):
-            out.append(word)
-    return out
-
-
-def names(text: str) -> list[str]:
-    """Names and numbers: capitalised words not opening a sentence, acronyms, figures."""
-    stop = _stopwords()
-    out = []
-    for sentence in _SENTENCE.split(text):
-        for position, token in enumerate(sentence.split()):
-            token = token.strip("“”\"'‘’()[],:;.!?")
-            if not token:
-                continue
-            if _NUMBER.match(token):
-                out.append(token.rstrip(".,"))
-            elif token[0].isupper() and (position > 0 or (token.isupper() and len(token) > 1)):
-                word = _normal(token)
-                if word not in stop and len(word) > 1:
-                    out.append(word)
-    return out
 
 
 def weekdays(text: str) -> int:
@@ -125,39 +82,19 @@ def weekdays(text: str) -> int:
     return mask
 
 
-def tfidf(token_lists: list[list[str]]) -> tuple[sp.csr_matrix, dict[str, int]]:
-    """L2-normalised sparse TF-IDF rows (sublinear tf, smoothed idf over the given documents)."""
-    counts = [Counter(tokens) for tokens in token_lists]
-    df = Counter(word for c in counts for word in c)
-    vocab = {word: i for i, word in enumerate(sorted(df))}
-    n = len(token_lists)
-    rows, cols, vals = [], [], []
-    for row, c in enumerate(counts):
-        for word, tf in c.items():
-            rows.append(row)
-            cols.append(vocab[word])
-            vals.append((1 + math.log(tf)) * (math.log((1 + n) / (1 + df[word])) + 1))
-    matrix = sp.csr_matrix((vals, (rows, cols)), shape=(n, max(len(vocab), 1)), dtype=np.float32)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
-    return sp.diags(1 / np.where(norms == 0, 1, norms)).astype(np.float32) @ matrix, vocab
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _encode(texts: list[str], embedder: Embedder, con) -> np.ndarray:
     """Vectors for `texts`; through the store's cache when `con` is given (nothing embedded twice)."""
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    frame = pl.DataFrame({"text": texts, "text_sha256": [_sha(t) for t in texts]})
-    if con is not None:
-        from compare.embed import embed
-
-        return embed(frame, con, embedder)
-    distinct = frame.unique("text_sha256", keep="first", maintain_order=True)
-    vectors = dict(zip(distinct["text_sha256"], embedder.encode(distinct["text"].to_list())))
-    return np.stack([vectors[h] for h in frame["text_sha256"]]).astype(np.float32)
+    if con is None:
+        return encode_texts(texts, embedder)
+    frame = pl.DataFrame(
+        {
+            "text": texts,
+            "text_sha256": [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts],
+        }
+    )
+    return embed(frame, con, embedder)
 
 
 def document_vectors(
@@ -371,8 +308,10 @@ def group_documents(
 
     dense = document_vectors(corpus, embedder, claims=_stored_claims(corpus, is_new, con), con=con)
     texts = [f"{t}\n{t}\n{x}" for t, x in zip(corpus["title"], corpus["text"])]  # title twice
-    words_m, vocab = tfidf([words(t) for t in texts])
-    names_m, _ = tfidf([names(f"{t}\n{x}") for t, x in zip(corpus["title"], corpus["text"])])
+    words_m, vocab = tfidf_with_vocab([folded_words(t) for t in texts])
+    names_m, _ = tfidf_with_vocab(
+        [document_names(f"{t}\n{x}") for t, x in zip(corpus["title"], corpus["text"])]
+    )
     days = _days(corpus["date"].to_list())
     week = np.array(
         [weekdays(f"{t}\n{x}") for t, x in zip(corpus["title"], corpus["text"])], dtype=np.int64
@@ -458,9 +397,9 @@ def new_event_id(docs: pl.DataFrame, weights: sp.csr_matrix, vocab: dict[str, in
     digest = hashlib.sha256("\x1f".join(sorted(docs["doc_id"])).encode()).hexdigest()[:6]
     source = " ".join(t for t in docs["title"] if t) or " ".join(docs["text"])[:2000]
     surface: dict[str, Counter] = defaultdict(Counter)
-    for token in _WORD.findall(source):
-        word = _normal(token)
-        if word in vocab and word.isalpha() and word not in _stopwords():
+    for token in PLAIN_WORD.findall(source):
+        word = plural_fold(token)
+        if word in vocab and word.isalpha() and word not in STOPWORDS:
             surface[word][
                 re.sub(r"[^a-z0-9]+", "", token.lower().removesuffix("'s").removesuffix("’s"))
             ] += 1

@@ -207,11 +207,8 @@ def _bind(
             f" Expected: {expected}. Pass them as --param NAME=VALUE."
         )
     values = {n: _convert(query, p, given.get(n)) for n, p in query.params.items()}
-    if values.get("event_id") is not None and values["event_id"] not in store.event_ids(con):
-        raise InputError(
-            f"Unknown event '{values['event_id']}'. Available: {', '.join(store.event_ids(con))}."
-            " Run 'narrative-compare events'."
-        )
+    if values.get("event_id") is not None:
+        store.require_events(con, [values["event_id"]])
     if text is not None:
         values["vector"], key = _embed(con, text, model)
         if "model" in values:
@@ -233,9 +230,9 @@ def _convert(query: Query, param: Param, value: Any) -> Any:
 
 def _embed(con: duckdb.DuckDBPyConnection, text: str, model: str | Path | None) -> tuple[list, str]:
     """Embed `text` with the model the store's claims were embedded with (torch loads here only)."""
-    from compare.embed import SentenceTransformerEmbedder
+    from compare.embed import load_embedder
 
-    embedder = SentenceTransformerEmbedder(model)
+    embedder = load_embedder(model)
     stored = [
         r[0] for r in con.execute("SELECT DISTINCT model FROM embeddings ORDER BY 1").fetchall()
     ]

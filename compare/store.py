@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from compare.errors import StoreError
+from compare.errors import InputError, StoreBusy, StoreError
 
 SCHEMA_VERSION = "1"
 DEFAULT_DB = "narrative.duckdb"
@@ -44,22 +44,13 @@ def open_store(
         raise StoreError(
             f"No store at '{path}'. Run 'narrative-compare run PATH --db {path}' to build one."
         )
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise StoreError(
-                    f"Cannot open the store '{path}': {exc}. Is it a DuckDB file?"
-                ) from None
-            if time.monotonic() >= deadline:
-                raise StoreError(
-                    f"The store '{path}' is in use by another process. Wait for it to finish,"
-                    " or pass --wait SECONDS to wait for it."
-                ) from None
-            time.sleep(0.2)
+    try:
+        con = connect(path, read_only=read_only, wait=wait)
+    except StoreBusy:
+        raise StoreBusy(
+            f"The store '{path}' is in use by another process. Wait for it to finish,"
+            " or pass --wait SECONDS to wait for it."
+        ) from None
     version = _schema_version(con)
     if version is None and not read_only:
         con.execute(resources.files("compare").joinpath("schema.sql").read_text())
@@ -74,6 +65,40 @@ def open_store(
     if not read_only:  # views are cheap to (re)create, so a store always has this version's views
         con.execute(resources.files("compare").joinpath("views.sql").read_text())
     return con
+
+
+class transaction:
+    """`with transaction(con):` commits on success and rolls back on any exception (incl. Ctrl-C)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def __enter__(self):
+        self.con.execute("BEGIN TRANSACTION")
+        return self.con
+
+    def __exit__(self, exc_type, exc, tb):
+        self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
+
+
+def connect(
+    path: str | Path, *, read_only: bool = False, wait: float = 0
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection to `path`. DuckDB lets one process write a file at a time: while
+    another holds it, retry for `wait` seconds, then raise StoreBusy."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(
+                    f"Cannot open the store '{path}': {exc}. Is it a DuckDB file?"
+                ) from None
+            if time.monotonic() >= deadline:
+                raise StoreBusy(f"'{path}' is in use by another process.") from None
+            time.sleep(0.2)
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -125,9 +150,8 @@ def event_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def require_events(con: duckdb.DuckDBPyConnection, events: Iterable[str] | None) -> list[str]:
-    """`events` if every one is stored (default: all stored events), else a user error."""
-    from compare.errors import InputError
-
+    """`events` if every one is stored (default: all stored events), else a user error: the one
+    unknown-event check of the engines, reports and queries."""
     known = event_ids(con)
     unknown = sorted(set(events or []) - set(known))
     if unknown:

@@ -1,4 +1,10 @@
-"""Shared fixtures: the sample store is built once per session with the real bundled model."""
+"""Shared fixtures: the sample store is built once per session with the real bundled model.
+
+Tests that load the real model, start Ray or open a browser are marked `slow` here (by the fixtures
+they use or their module), so `make test-fast` (`pytest -m "not slow"`) skips them while editing;
+`make test` and CI run everything. A test that loads the real model by other means carries
+`@pytest.mark.slow` itself.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "events" / "wagner-2023"
 EVENTS = ROOT / "data" / "events"
+
+
+SLOW_FIXTURES = {"real_embedder", "sample_store", "sample_copy", "cluster"}
+SLOW_MODULES = {
+    "test_engine_ray",
+    "test_eval",
+    "test_eval_divergence",
+    "test_eval_grouping",
+    "test_report_browser",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 def eval_dir() -> Path:

@@ -15,8 +15,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from compare.align import AlignConfig, _stories, align, names, tfidf_rows
+from compare.align import AlignConfig, _stories, align
 from compare.embed import HashEmbedder
+from compare.text import claim_names, tfidf_rows
 
 # The module, not the function `compare.align` that the package re-exports under the same name.
 align_module = importlib.import_module("compare.align")
@@ -241,7 +242,7 @@ def test_documents_telling_other_stories_are_put_apart():
 
 
 def test_names_and_tfidf_helpers():
-    assert names("Qin Gang met Rudenko's team; The talks lasted 2.5 hours.") == [
+    assert claim_names("Qin Gang met Rudenko's team; The talks lasted 2.5 hours.") == [
         "qin",
         "gang",
         "rudenko",

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from compare.cli import main
@@ -40,6 +41,7 @@ def test_events_json_lists_the_sample_events(sample_copy):
     assert all(r["documents"] == 3 and r["claim_pairs"] > 0 for r in rows)
 
 
+@pytest.mark.slow  # the real bundled model, through the CLI
 def test_run_writes_report_and_a_second_run_embeds_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

@@ -85,9 +85,9 @@ def run(
         orient="row",
     )
     result = diverge(documents, claims, pairs)
-    assert result.divergences.schema == pl.Schema(DIVERGENCES_SCHEMA)
+    assert result.schema == pl.Schema(DIVERGENCES_SCHEMA)
     out = {}
-    for row in result.divergences.iter_rows(named=True):
+    for row in result.iter_rows(named=True):
         assert row["kind"] in KINDS
         assert 0 < row["score"] <= 1
         assert "\n" not in row["reason"]

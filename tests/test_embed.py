@@ -15,11 +15,13 @@ from compare.embed import (
     HashEmbedder,
     SentenceTransformerEmbedder,
     StaticEmbedder,
+    distill,
     embed,
     event_vectors,
     is_static_model,
+    load_embedder,
 )
-from compare.errors import InputError
+from compare.errors import InputError, MissingExtra
 from compare.segment import segment
 
 embed_module = importlib.import_module("compare.embed")  # `compare.embed` is also a function
@@ -145,9 +147,25 @@ def test_event_vectors_looks_up_a_batch_at_a_time(events_store, monkeypatch):
     assert len(embedder.seen) == len(set(embedder.seen))  # "Wire copy repeats." embedded once
 
     calls.clear()
+    before = embedder.calls
     list(event_vectors(events_store, embedder, events, batch_claims=1))
     assert len(calls) == 4  # one event per batch
-    assert embedder.calls == 1  # everything came from the cache the second time
+    assert embedder.calls == before  # everything came from the cache the second time
+
+
+def test_event_vectors_asks_the_model_what_per_event_embed_would(events_store, tmp_path):
+    """The model sees the same batches as one embed() per event, so vectors match to the bit."""
+    events = [f"event-{e}" for e in (2, 0, 3, 1)]
+    batched, per_event = Counting(), Counting()
+    list(event_vectors(events_store, batched, events))
+    other = store.open_store(tmp_path / "other.duckdb")
+    for table in ("documents", "claims"):
+        frame = store.read_table(events_store, table)
+        store.replace_rows(other, table, frame, key="doc_id", values=[])
+    for event_id in events:
+        embed(store.read_table(other, "claims", event_id=event_id), other, per_event)
+    other.close()
+    assert batched.seen == per_event.seen and batched.calls == per_event.calls
 
 
 def test_event_vectors_of_an_event_without_claims(events_store):
@@ -186,8 +204,8 @@ def make_static_model(folder, seed: int = 0):
 def test_a_model2vec_folder_gets_the_static_tier(tmp_path):
     folder = make_static_model(tmp_path / "tiny-static")
     assert is_static_model(folder)
-    embedder = SentenceTransformerEmbedder(folder)
-    assert isinstance(embedder, StaticEmbedder)
+    embedder = load_embedder(folder)
+    assert type(embedder) is StaticEmbedder
     assert embedder.key.startswith("tiny-static@")
 
     vectors = embedder.encode(["the army left", "left the army", "cats purr", "zzz qqq"])
@@ -199,13 +217,13 @@ def test_a_model2vec_folder_gets_the_static_tier(tmp_path):
 
 
 def test_other_weights_give_another_cache_key(tmp_path):
-    a = SentenceTransformerEmbedder(make_static_model(tmp_path / "m", seed=0)).key
-    b = SentenceTransformerEmbedder(make_static_model(tmp_path / "m", seed=1)).key
+    a = load_embedder(make_static_model(tmp_path / "m", seed=0)).key
+    b = load_embedder(make_static_model(tmp_path / "m", seed=1)).key
     assert a != b
 
 
 def test_the_static_tier_goes_through_the_cache(tmp_path, con):
-    embedder = SentenceTransformerEmbedder(make_static_model(tmp_path / "tiny-static"))
+    embedder = load_embedder(make_static_model(tmp_path / "tiny-static"))
     claims = claims_of(["the army left", "troops withdrew", "the army left"])
     vectors = embed(claims, con, embedder)
     assert cached_rows(con) == 2
@@ -218,6 +236,7 @@ def test_a_sentence_transformers_folder_is_not_static(tmp_path):
 
     assert not is_static_model(bundled_model_path())
     assert type(SentenceTransformerEmbedder()) is SentenceTransformerEmbedder
+    assert type(load_embedder()) is SentenceTransformerEmbedder
     (tmp_path / "config.json").write_text("not json")
     (tmp_path / "tokenizer.json").write_text("{}")
     assert not is_static_model(tmp_path)
@@ -227,6 +246,21 @@ def test_a_static_model_without_model2vec_says_what_to_install(tmp_path, monkeyp
     import sys
 
     monkeypatch.setitem(sys.modules, "model2vec", None)  # import fails as if not installed
-    embedder = SentenceTransformerEmbedder(make_static_model(tmp_path / "tiny-static"))
-    with pytest.raises(InputError, match=r"narrative-compare\[fast\]"):
+    embedder = load_embedder(make_static_model(tmp_path / "tiny-static"))
+    with pytest.raises(MissingExtra, match=r"pip install 'narrative-compare\[fast\]'"):
         embedder.encode(["the army left"])
+
+
+def test_a_model2vec_folder_is_not_a_sentence_transformers_model(tmp_path):
+    folder = make_static_model(tmp_path / "tiny-static")
+    with pytest.raises(InputError, match="load_embedder"):
+        SentenceTransformerEmbedder(folder)
+
+
+def test_distill_without_model2vec_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "model2vec.distill", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'narrative-compare\[fast\]'"):
+        distill(tmp_path / "fast")
+    assert not (tmp_path / "fast").exists()

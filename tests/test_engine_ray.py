@@ -22,10 +22,10 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from compare import engine_ray
+from compare import _testing, engine_ray
+from compare.api import run
 from compare.cli import main
-from compare.errors import InputError
-from compare.pipeline import run
+from compare.errors import EngineError, MissingExtra
 from tests.conftest import SAMPLE
 
 try:
@@ -169,7 +169,7 @@ def test_a_killed_embedding_actor_is_restarted_and_the_run_completes(
 ):
     marker = tmp_path / "killed"
     small_batches(monkeypatch)
-    monkeypatch.setattr(engine_ray, "FAULT", {"marker": str(marker), "once": True})
+    monkeypatch.setattr(_testing, "FAULT", {"marker": str(marker), "once": True})
     db = tmp_path / "ray.duckdb"
     summary = run([SAMPLE], db=db, out=tmp_path / "out", engine="ray", ray_address=cluster)
     assert marker.exists(), "the fault hook never killed an actor"
@@ -182,9 +182,9 @@ def test_a_worker_that_keeps_dying_fails_cleanly_and_a_rerun_completes(
 ):
     small_batches(monkeypatch)
     monkeypatch.setattr(engine_ray, "MAX_RESTARTS", 0)  # fail at the first death: a short test
-    monkeypatch.setattr(engine_ray, "FAULT", {"marker": str(tmp_path / "killed"), "once": False})
+    monkeypatch.setattr(_testing, "FAULT", {"marker": str(tmp_path / "killed"), "once": False})
     db = tmp_path / "ray.duckdb"
-    with pytest.raises(engine_ray.EngineError, match="lost a worker while embedding"):
+    with pytest.raises(EngineError, match="lost a worker while embedding"):
         run([SAMPLE], db=db, out=tmp_path / "out", engine="ray", ray_address=cluster)
 
     # Nothing half-written: documents and claims (committed by ingest), no compared rows yet, and
@@ -204,7 +204,7 @@ def test_a_worker_that_keeps_dying_fails_cleanly_and_a_rerun_completes(
         assert np.abs(np.array(vector) - np.array(expected)).max() <= TOLERANCE
     reference.close()
 
-    monkeypatch.setattr(engine_ray, "FAULT", None)
+    monkeypatch.setattr(_testing, "FAULT", None)
     summary = run([SAMPLE], db=db, out=tmp_path / "out", engine="ray", ray_address=cluster)
     assert summary["embedded"] == distinct - len(stored)  # only what the failed run did not store
     assert_same_as_local(db, sample_store)
@@ -217,7 +217,7 @@ def small_batches(monkeypatch) -> None:
 
 
 def test_a_wrong_address_fails_in_seconds_with_one_line(tmp_path):
-    with pytest.raises(engine_ray.EngineError, match="nothing answers at 127.0.0.1"):
+    with pytest.raises(EngineError, match="nothing answers at 127.0.0.1"):
         run(
             [SAMPLE],
             db=tmp_path / "x.duckdb",
@@ -228,15 +228,15 @@ def test_a_wrong_address_fails_in_seconds_with_one_line(tmp_path):
 
 def test_a_missing_ray_extra_is_one_line_naming_the_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "ray", None)
-    with pytest.raises(InputError) as error:
+    with pytest.raises(MissingExtra) as error:
         run([SAMPLE], db=tmp_path / "x.duckdb", engine="ray")
-    assert str(error.value) == engine_ray.RAY_MISSING
+    assert str(error.value) == (
+        "The ray engine needs the ray extra: pip install 'narrative-compare[ray]'"
+    )
     assert not (tmp_path / "x.duckdb").exists()  # nothing written before the check
 
 
 def test_the_default_install_never_imports_ray():
-    code = (
-        "import sys, compare.cli, compare.pipeline, compare.engine_ray; print('ray' in sys.modules)"
-    )
+    code = "import sys, compare.cli, compare.api, compare.engine_ray; print('ray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -32,7 +32,11 @@ SENTENCE = "The council of {city} approved {n} new measures on {day} after a lon
 
 def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "compare", *args], capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "compare", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -151,6 +155,7 @@ def test_unknown_front_matter_keys_are_kept_with_a_warning(tmp_path):
     assert any("mood" in w for w in result.warnings)
 
 
+@pytest.mark.slow  # the real bundled model, through the CLI
 def test_one_document_event_is_a_note_not_an_error(tmp_path):
     write(tmp_path / "pair" / "a.md", "The minister met the envoy on Monday in the capital.\n")
     write(tmp_path / "pair" / "b.md", "On Monday the envoy was received by the minister.\n")
@@ -227,6 +232,7 @@ def test_interrupted_embedding_keeps_the_store_consistent_and_resumes(tmp_path):
     assert store.table_counts(con)["claim_groups"] == after["claims"]
 
 
+@pytest.mark.slow  # the real bundled model, through the CLI
 def test_sigterm_during_a_real_run_leaves_a_consistent_store_that_resumes(tmp_path):
     folder, db = many_sentences(tmp_path, 1100), tmp_path / "s.duckdb"
     proc = subprocess.Popen(
@@ -264,8 +270,10 @@ def test_second_writer_is_told_the_store_is_in_use_and_can_wait(sample_copy):
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " time.sleep(float(sys.argv[2]))",
+            (
+                "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+                " print('held', flush=True); time.sleep(float(sys.argv[2]))"
+            ),
             str(sample_copy),
             "6",
         ],

@@ -8,7 +8,8 @@ import pytest
 
 from compare.embed import HashEmbedder
 from compare.evaluate.grouping import adjusted_rand, bcubed_prf, pairwise_prf
-from compare.group import GroupConfig, group_documents, names, weekdays
+from compare.group import GroupConfig, group_documents, weekdays
+from compare.text import document_names
 
 QUAKE = [
     (
@@ -162,7 +163,7 @@ def test_empty_and_single_documents():
 def test_text_cues():
     assert weekdays("He spoke on Tuesday and again on friday.") == (1 << 1) | (1 << 4)
     assert weekdays("No day named here.") == 0
-    found = names("The USGS said Temuco shook. Residents of Valdivia fled; 7.1 magnitude.")
+    found = document_names("The USGS said Temuco shook. Residents of Valdivia fled; 7.1 magnitude.")
     assert {"usgs", "temuco", "valdivia", "7.1"} <= set(found)
     assert "the" not in found and "residents" not in found  # sentence openers are not names
 

@@ -23,11 +23,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from compare.align import AlignConfig, align, tfidf_matrix
-from compare.diverge import diverge
+from compare.align import AlignConfig
+from compare.diverge import DivergeConfig
+from compare.embed import encode_texts
 from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl
 from compare.evaluate.ecbplus import best_threshold_f1
+from compare.pipeline import compare_event
 from compare.segment import segment
+from compare.text import tfidf_matrix
 
 INFORMATIONAL_KINDS = ("speaker", "number", "entity", "emphasis")
 LEXICAL_KINDS = ("reworded", "hedging")
@@ -39,8 +42,13 @@ LEXICAL_KINDS = ("reworded", "hedging")
 Sentence = tuple[str, int]  # (gold doc id, sid)
 
 
-def score(path: Path, embedder, progress: Progress, config: AlignConfig | None = None) -> dict:
-    config = config or AlignConfig()
+def score(
+    path: Path,
+    embedder,
+    progress: Progress,
+    config: AlignConfig | None = None,
+    diverge_config: DivergeConfig | None = None,
+) -> dict:
     gold_docs = read_jsonl(path / "documents.jsonl")
     labels = {
         (r["doc_id"], r["sid"]): r
@@ -49,7 +57,7 @@ def score(path: Path, embedder, progress: Progress, config: AlignConfig | None =
     }
     spans = read_jsonl(path / "spans.jsonl")
     progress(f"basil: {len(gold_docs)} documents, {len(labels)} sentences")
-    run = run_pipeline(gold_docs, embedder, config)
+    run = run_pipeline(gold_docs, embedder, config, diverge_config)
     predicted = predictions(run)
     sentences = set(labels)
     informational = {k for k, r in labels.items() if r["informational_bias"]}
@@ -87,7 +95,12 @@ class Run:
         self.sentences_of: dict[str, list[Sentence]] = sentences_of
 
 
-def run_pipeline(gold_docs: list[dict], embedder, config: AlignConfig) -> Run:
+def run_pipeline(
+    gold_docs: list[dict],
+    embedder,
+    config: AlignConfig | None = None,
+    diverge_config: DivergeConfig | None = None,
+) -> Run:
     events = {e: f"event-{i:03d}" for i, e in enumerate(sorted({d["event_id"] for d in gold_docs}))}
     rows, by_neutral = [], {}
     for i, doc in enumerate(gold_docs):
@@ -103,11 +116,8 @@ def run_pipeline(gold_docs: list[dict], embedder, config: AlignConfig) -> Run:
         )
     documents = documents_frame(rows)
     claims = segment(documents)
-    texts = sorted(set(claims["text"].to_list()))
-    vectors_of = dict(zip(texts, embedder.encode(texts)))
-    vectors = np.stack([vectors_of[t] for t in claims["text"].to_list()])
-    aligned = align(claims, vectors, config)
-    found = diverge(documents, claims, aligned.claim_pairs, contrasts=False)
+    vectors = encode_texts(claims["text"].to_list(), embedder)
+    tables = compare_event(documents, claims, vectors, config, diverge_config, contrasts=False)
     sentences_of = {}
     for r in claims.select("claim_id", "doc_id", "char_start", "char_end").iter_rows(named=True):
         doc = by_neutral[r["doc_id"]]
@@ -116,7 +126,9 @@ def run_pipeline(gold_docs: list[dict], embedder, config: AlignConfig) -> Run:
             for s in doc["sentences"]
             if s["start"] < r["char_end"] and r["char_start"] < s["end"]
         ]
-    return Run(claims, aligned.claim_pairs, aligned.omissions, found.divergences, sentences_of)
+    return Run(
+        claims, tables["claim_pairs"], tables["omissions"], tables["divergences"], sentences_of
+    )
 
 
 def predictions(run: Run) -> dict[str, set]:

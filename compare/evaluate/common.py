@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +15,8 @@ import numpy as np
 import polars as pl
 
 from compare import store
-from compare.embed import Embedder, SentenceTransformerEmbedder
-from compare.errors import InputError
+from compare.embed import Embedder, cached_vectors, load_embedder, store_vectors
+from compare.errors import InputError, StoreBusy
 
 Progress = Callable[[str], None]
 
@@ -61,7 +60,7 @@ class CachedEmbedder:
 
     LOCK_WAIT = 120.0  # seconds to wait for another process's hold on the cache file
 
-    def __init__(self, inner: SentenceTransformerEmbedder):
+    def __init__(self, inner: Embedder):
         self.inner = inner
 
     @property
@@ -69,8 +68,6 @@ class CachedEmbedder:
         return self.inner.key
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        from compare.embed import cached_vectors, store_vectors
-
         hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
         found: dict[str, np.ndarray] = {}
         with _cache() as con:
@@ -89,20 +86,11 @@ class CachedEmbedder:
 @contextmanager
 def _cache(wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """The cache, created if missing; None when another process holds it longer than `wait`."""
-    wait = CachedEmbedder.LOCK_WAIT if wait is None else wait
-    deadline, pause = time.monotonic() + wait, 0.2
-    while True:
-        try:
-            con = duckdb.connect(str(cache_path()))
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                if "lock" in str(exc).lower():
-                    yield None
-                    return
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 5.0)
+    try:
+        con = store.connect(cache_path(), wait=CachedEmbedder.LOCK_WAIT if wait is None else wait)
+    except StoreBusy:
+        yield None
+        return
     try:
         con.execute(
             "CREATE TABLE IF NOT EXISTS embeddings (model VARCHAR, text_sha256 VARCHAR,"
@@ -114,7 +102,7 @@ def _cache(wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection | No
 
 
 def cached_embedder(model: str | Path | None = None) -> Embedder:
-    return CachedEmbedder(SentenceTransformerEmbedder(model, progress=True))
+    return CachedEmbedder(load_embedder(model, progress=True))
 
 
 @contextmanager

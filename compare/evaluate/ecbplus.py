@@ -16,11 +16,12 @@ import numpy as np
 import polars as pl
 
 from compare import store
-from compare.align import AlignConfig, tfidf_matrix
+from compare.align import AlignConfig
 from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl, temporary_store
 from compare.evaluate.grouping import grouping_floors, grouping_scores
-from compare.pipeline import align_store, transaction
+from compare.pipeline import align_store
 from compare.segment import segment
+from compare.text import tfidf_matrix
 
 Sentence = tuple[str, int]  # (gold doc id, sid)
 
@@ -120,7 +121,7 @@ def predict_pairs(gold_docs: list[dict], embedder, config: AlignConfig) -> set:
     documents, by_neutral = neutral_documents(gold_docs)
     claims = segment(documents)
     with temporary_store() as con:
-        with transaction(con):
+        with store.transaction(con):
             store.replace_rows(con, "documents", documents, key="doc_id", values=[])
             store.replace_rows(con, "claims", claims, key="doc_id", values=[])
         align_store(con, embedder, config=config)

@@ -11,29 +11,34 @@ deterministically (every k-th pair in file order) to keep the run to a few minut
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from compare.align import AlignConfig, align
-from compare.diverge import KINDS, diverge
-from compare.evaluate.common import Progress, read_jsonl
-from compare.ingest import DOCUMENTS_SCHEMA
+from compare.align import AlignConfig
+from compare.diverge import KINDS, DivergeConfig
+from compare.embed import encode_texts
+from compare.evaluate.common import Progress, documents_frame, read_jsonl
+from compare.pipeline import compare_event
 from compare.segment import CLAIMS_SCHEMA, segment
 
 CONFLICT_KINDS = ("number", "entity", "negation")
 CONTEXT_SAMPLE = 600  # discuss / unrelated pairs scored per label, for the plain output only
 
 
-def score(path: Path, embedder, progress: Progress, config: AlignConfig | None = None) -> dict:
-    config = config or AlignConfig()
+def score(
+    path: Path,
+    embedder,
+    progress: Progress,
+    config: AlignConfig | None = None,
+    diverge_config: DivergeConfig | None = None,
+) -> dict:
     bodies = {d["doc_id"]: d["text"] for d in read_jsonl(path / "documents.jsonl")}
     pairs = _sample(read_jsonl(path / "pairs.jsonl"))
     progress(f"fnc1: {len(pairs)} pairs over {len({p['doc_id'] for p in pairs})} bodies")
-    fired = predict(pairs, bodies, embedder, config)
+    fired = predict(pairs, bodies, embedder, config, diverge_config)
     by_label: dict[str, list[dict]] = defaultdict(list)
     for p in pairs:
         by_label[p["label"]].append(p)
@@ -71,15 +76,21 @@ def _sample(pairs: list[dict]) -> list[dict]:
     return sorted(out, key=lambda p: p["pair_id"])
 
 
-def predict(pairs: list[dict], bodies: dict[str, str], embedder, config: AlignConfig) -> dict:
+def predict(
+    pairs: list[dict],
+    bodies: dict[str, str],
+    embedder,
+    config: AlignConfig | None = None,
+    diverge_config: DivergeConfig | None = None,
+) -> dict:
     """pair_id -> the divergence kinds that fired (plus 'aligned' when any claim pair aligned)."""
     body_ids = {b: f"body-{i:04d}" for i, b in enumerate(sorted({p["doc_id"] for p in pairs}))}
     headlines = {h: f"head-{i:04d}" for i, h in enumerate(sorted({p["headline"] for p in pairs}))}
     sources = [(n, bodies[b]) for b, n in body_ids.items()] + [(n, h) for h, n in headlines.items()]
     base = segment(_documents([(n, "src", t) for n, t in sources]))
     by_doc = {d: frame for (d,), frame in base.group_by("doc_id")}
-    texts = sorted(set(base["text"].to_list()))
-    vectors_of = dict(zip(texts, embedder.encode(texts))) if texts else {}
+    # Each distinct text is encoded once: a body's claims are shared by all its pairs.
+    vectors_of = dict(zip(base["text"].to_list(), encode_texts(base["text"].to_list(), embedder)))
 
     docs, claims = [], []
     for i, p in enumerate(pairs):
@@ -102,11 +113,11 @@ def predict(pairs: list[dict], bodies: dict[str, str], embedder, config: AlignCo
     documents = _documents(docs)
     claims = pl.concat(claims).select(list(CLAIMS_SCHEMA))
     vectors = np.stack([vectors_of[t] for t in claims["text"].to_list()])
-    result = align(claims, vectors, config)
-    found = diverge(documents, claims, result.claim_pairs, contrasts=False).divergences
+    tables = compare_event(documents, claims, vectors, config, diverge_config, contrasts=False)
+    found = tables["divergences"]
     fired: dict[str, set[str]] = {p["pair_id"]: set() for p in pairs}
     event_pair = {f"pair-{i:05d}": p["pair_id"] for i, p in enumerate(pairs)}
-    for event in result.claim_pairs["event_id"].unique().to_list():
+    for event in tables["claim_pairs"]["event_id"].unique().to_list():
         fired[event_pair[event]].add("aligned")
     for event, kind in found.select("event_id", "kind").iter_rows():
         fired[event_pair[event]].add(kind)
@@ -115,20 +126,7 @@ def predict(pairs: list[dict], bodies: dict[str, str], embedder, config: AlignCo
 
 def _documents(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
     """Documents as the pipeline sees them: a neutral id, an event and the text, nothing else."""
-    frame = pl.DataFrame(
-        {
-            "doc_id": [r[0] for r in rows],
-            "event_id": [r[1] for r in rows],
-            "text": [r[2] for r in rows],
-            "content_sha256": [hashlib.sha256(r[2].encode()).hexdigest() for r in rows],
-        }
-    )
-    missing = [
-        pl.lit(None, dtype=t).alias(c)
-        for c, t in DOCUMENTS_SCHEMA.items()
-        if c not in frame.columns
-    ]
-    return frame.with_columns(missing).select(list(DOCUMENTS_SCHEMA))
+    return documents_frame([{"doc_id": d, "event_id": e, "text": t} for d, e, t in rows])
 
 
 __all__ = ["CONFLICT_KINDS", "score"]

@@ -110,14 +110,14 @@ def grouping_floors(gold_docs: list[dict], embedder, *, prefix: str = "floor_") 
     """Floors computed on the same documents: every document alone, and average-linkage
     clustering of one all-MiniLM vector per document (title + text) or of its TF-IDF row, each at
     the threshold best for ARI on this very data (optimistic floors: tuned on what they score)."""
-    from compare.group import names, tfidf, words
+    from compare.text import document_names, folded_words, tfidf_with_vocab
 
     gold = [d["event_id"] for d in gold_docs]
     documents = neutral_documents(gold_docs)
     texts = [f"{t or ''}\n{x}".strip() for t, x in zip(documents["title"], documents["text"])]
     floors = {"singletons": cluster_scores(list(range(len(gold))), gold)}
     floors["minilm_average"] = best_average_linkage(embedder.encode(texts), gold)
-    lexical = tfidf([words(t) + names(t) for t in texts])[0].toarray()
+    lexical = tfidf_with_vocab([folded_words(t) + document_names(t) for t in texts])[0].toarray()
     floors["tfidf_average"] = best_average_linkage(lexical, gold)
     return {
         f"{prefix}{name}_{metric}": scores[metric]

@@ -53,14 +53,12 @@ def write_reports(
     con = store.open_store(db, read_only=True)
     try:
         known = store.event_ids(con)
-        chosen = list(dict.fromkeys(events)) or known
+        chosen = store.require_events(con, list(dict.fromkeys(events)))
         if not chosen:
             raise InputError(
                 f"The store '{db or store.default_db()}' holds no events."
                 " Run 'narrative-compare run PATH' first."
             )
-        for event_id in chosen:
-            _check_event(event_id, known)
         names = slugs(known)
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
@@ -84,7 +82,7 @@ def write_reports(
 
 def build_report(con: duckdb.DuckDBPyConnection, event_id: str, *, title: str | None = None) -> str:
     """The HTML page for one event of the store behind `con`."""
-    _check_event(event_id, store.event_ids(con))
+    store.require_events(con, [event_id])
     event = load_event(con, event_id)
     docs = event.docs
     figs = {
@@ -166,14 +164,6 @@ def report_summaries(out: Path) -> list[dict]:
             except ValueError:
                 continue
     return sorted(reports, key=lambda r: (r.get("event_id", ""), r["href"]))
-
-
-def _check_event(event_id: str, known: list[str]) -> None:
-    if event_id not in known:
-        raise InputError(
-            f"Unknown event '{event_id}'. Available: {', '.join(known) or 'none'}."
-            " Run 'narrative-compare events'."
-        )
 
 
 def _write(path: Path, text: str) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
-from compare.align import content_tokens
+from compare.text import content_tokens
 
 WORD = re.compile(r"\w[\w'’-]*")
 

@@ -1,0 +1,162 @@
+"""What the CLI calls: paths and options -> stores opened, engines picked, reports written -> a
+summary dict. Each function is one command; the per-event work is `compare.pipeline`'s.
+
+Engines are interchangeable (`compare.pipeline.Engine`): `engine(name)` gives the local one
+(`pipeline.align_store`) or the Ray one (`engine_ray.align_store_ray`, the ray extra), and both take
+the embedder built here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+
+from compare import store
+from compare.embed import load_embedder
+from compare.errors import InputError
+from compare.pipeline import Engine, IngestSummary, Progress, align_store, ingest_into, quiet
+
+ENGINES = ("local", "ray")
+
+
+def engine(name: str = "local", *, address: str | None = None) -> Engine:
+    """The engine called `name`; `address` joins a Ray cluster (ray only). The ray extra is checked
+    here, before anything is written."""
+    if name not in ENGINES:
+        raise InputError(f"Unknown engine '{name}'. Available: {', '.join(ENGINES)}.")
+    if address and name != "ray":
+        raise InputError("--ray-address joins a Ray cluster: add --engine ray.")
+    if name == "local":
+        return align_store
+    from compare import engine_ray
+
+    engine_ray.require_ray()
+    return partial(engine_ray.align_store_ray, address=address)
+
+
+def ingest_paths(
+    paths: Sequence[str | Path],
+    *,
+    db: str | Path | None = None,
+    skip_bad: bool = False,
+    wait: float = 0,
+    progress: Progress = quiet,
+) -> dict:
+    """`narrative-compare ingest`: ingest + segment into the store at `db`."""
+    con = store.open_store(db, wait=wait)
+    try:
+        summary = ingest_into(con, paths, skip_bad=skip_bad)
+    finally:
+        con.close()
+    _tell(summary, progress)
+    return asdict(summary)
+
+
+def align_events(
+    *,
+    db: str | Path | None = None,
+    model: str | Path | None = None,
+    events: Sequence[str] = (),
+    wait: float = 0,
+    progress: Progress = quiet,
+) -> dict:
+    """`narrative-compare align`: embed + align + diverge what is stored."""
+    con = store.open_store(db, wait=wait)
+    try:
+        summary = align_store(con, load_embedder(model, progress=True), events=events)
+    finally:
+        con.close()
+    for event_id in summary.lonely_events:
+        progress(f"Note: event '{event_id}' has one document: nothing to compare.")
+    return asdict(summary)
+
+
+def run(
+    paths: Sequence[str | Path],
+    *,
+    db: str | Path | None = None,
+    model: str | Path | None = None,
+    out: str | Path = "reports",
+    skip_bad: bool = False,
+    wait: float = 0,
+    progress: Progress = quiet,
+    engine: str = "local",
+    ray_address: str | None = None,
+    group: str | None = None,
+) -> dict:
+    """`narrative-compare run`: ingest, align and report the events that `paths` belong to.
+
+    `group="auto"` groups the documents into events by content instead of folders / event_id.
+
+    `engine="ray"` embeds, aligns and diverges on a Ray cluster (`ray_address`, else a local one).
+    """
+    from compare.report import write_reports
+
+    align = _engine(engine, address=ray_address)  # a missing extra fails before anything is written
+    con = store.open_store(db, wait=wait)
+    try:
+        embedder = load_embedder(model, progress=True)
+        ingested = ingest_into(con, paths, skip_bad=skip_bad, group=group, embedder=embedder)
+        for warning in ingested.warnings:
+            progress(f"Warning: {warning}")
+        touched = ingested.events
+        aligned = align(con, embedder, events=touched, progress=progress)
+    finally:
+        con.close()
+    for event_id in aligned.lonely_events:
+        progress(f"Note: event '{event_id}' has one document: nothing to compare.")
+    reports = write_reports(db=db, events=touched, out=out)
+    for path, reason in ingested.skipped:
+        progress(f"Skipped {path}: {reason}")
+    if touched and len(aligned.lonely_events) == len(touched):
+        raise InputError(
+            f"No event in {', '.join(map(str, paths))} has two documents, so there is nothing to"
+            " compare. Put each event's documents in one folder, or give them the same event_id."
+        )
+    return {
+        "documents": ingested.documents,
+        "claims": aligned.claims,
+        "embedded": aligned.embedded,
+        "claim_pairs": aligned.claim_pairs,
+        "omissions": aligned.omissions,
+        "events": aligned.events,
+        "reports": [str(p) for p in reports],
+        "skipped": [path for path, _ in ingested.skipped],
+    }
+
+
+_engine = engine  # `run` takes an `engine` name argument that hides the function
+
+
+def list_events(*, db: str | Path | None = None) -> list[dict]:
+    """`narrative-compare events`: one row per stored event."""
+    con = store.open_store(db, read_only=True)
+    try:
+        rows = con.sql(
+            """
+            SELECT d.event_id, count(*) AS documents,
+                   list(coalesce(d.source, d.doc_id) ORDER BY d.doc_id) AS sources,
+                   (SELECT count(*) FROM claims c WHERE c.event_id = d.event_id) AS claims,
+                   (SELECT count(*) FROM claim_pairs p WHERE p.event_id = d.event_id) AS claim_pairs
+            FROM documents d GROUP BY d.event_id ORDER BY d.event_id
+            """
+        ).pl()
+    finally:
+        con.close()
+    return rows.to_dicts()
+
+
+def distill_model(out: str | Path, *, model: str | Path | None = None) -> dict:
+    """`narrative-compare distill`: make the fast tier (a model2vec static model) in `out`."""
+    from compare.embed import distill
+
+    return {"path": str(out), **distill(out, model)}
+
+
+def _tell(summary: IngestSummary, progress: Progress) -> None:
+    for warning in summary.warnings:
+        progress(f"Warning: {warning}")
+    for path, reason in summary.skipped:
+        progress(f"Skipped {path}: {reason}")

@@ -1,0 +1,101 @@
+"""One claim row and its document -> `Claim`: what the claim says (quantities, mentions, content
+words, hedges, negation cues), read once per distinct text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from compare.diverge.entities import Mention, mentions
+from compare.diverge.lexicon import WORD, Span, lex
+from compare.diverge.numbers import Quantity, quantities
+from compare.diverge.words import content_words
+
+
+@dataclass
+class Claim:
+    id: str
+    doc_id: str
+    label: str  # the document's source label, shortened, for reasons
+    source: str  # the full label, to tell whether a speaker is this source itself
+    text: str
+    speaker: str | None
+    subject: str | None
+    rel_pos: float  # where the claim starts in its document, 0 = first character
+    doc_text: str = ""
+    words: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, match key)
+    mentions: list[Mention] = field(default_factory=list)
+    quantities: list[Quantity] = field(default_factory=list)
+    hedges: list[Span] = field(default_factory=list)
+    tentative: list[Span] = field(default_factory=list)
+    firm: list[Span] = field(default_factory=list)
+    negations: list[Span] = field(default_factory=list)
+
+
+def analyse(row: dict, doc: dict) -> Claim:
+    text = row["text"]
+    doc_text = doc.get("text") or ""
+    claim = Claim(
+        id=row["claim_id"],
+        doc_id=row["doc_id"],
+        label=_label(doc),
+        source=doc.get("source") or doc.get("title") or doc["doc_id"],
+        text=text,
+        speaker=row.get("speaker"),
+        subject=row.get("reported_subject"),
+        rel_pos=(row["char_start"] / len(doc_text)) if doc_text else 0.0,
+        doc_text=doc_text,
+    )
+    (
+        claim.quantities,
+        claim.mentions,
+        claim.words,
+        claim.hedges,
+        claim.tentative,
+        claim.firm,
+        claim.negations,
+    ) = _read(text, doc_text)
+    return claim
+
+
+@lru_cache(maxsize=65536)
+def _read(text: str, doc_text: str) -> tuple:
+    """What a claim's text says, cached: the same sentence recurs across events (wire copy)."""
+    quants = quantities(text)
+    ments = mentions(text, doc_text)
+    taken = [(q.start, q.end) for q in quants]
+    low = text.lower()
+    L = lex()
+    return (
+        quants,
+        ments,
+        content_words(text, ments, quants),
+        [h for h in _free(_finds(L.hedge_re, low, text), taken) if h[2] != "May" or h[0] == 0],
+        _finds(L.tentative_re, low, text),
+        _finds(L.firm_re, low, text),
+        negation_cues(text),
+    )
+
+
+def _label(doc: dict) -> str:
+    label = doc.get("source") or doc.get("title") or doc["doc_id"]
+    return label if len(label) <= 40 else label[:39].rstrip() + "…"
+
+
+def _finds(pattern: re.Pattern, low: str, text: str) -> list[Span]:
+    return [(m.start(), m.end(), text[m.start() : m.end()]) for m in pattern.finditer(low)]
+
+
+def _free(spans: list[Span], taken: list[tuple[int, int]]) -> list[Span]:
+    return [s for s in spans if not any(a < s[1] and s[0] < b for a, b in taken)]
+
+
+def negation_cues(text: str) -> list[Span]:
+    L = lex()
+    out = []
+    for m in WORD.finditer(text):
+        word = m.group().lower().replace("’", "'")
+        if word in L.negators or word in L.refuters or word.endswith("n't"):
+            out.append((m.start(), m.end(), m.group()))
+    return out
