@@ -5,7 +5,7 @@ HASH    := $(shell cat pyproject.toml requirements-cpu.txt | sha256sum | cut -c1
 BASE    := .venv/.base-$(HASH)
 DEV     := .venv/.dev-$(HASH)
 
-.PHONY: demo test bench bench-scale browser lint clean
+.PHONY: demo test test-fast bench bench-scale browser lint clean
 
 .venv/bin/python:
 	python3 -m venv .venv
@@ -31,6 +31,10 @@ browser:
 
 test: $(DEV) browser
 	.venv/bin/pytest -q
+
+# The edit loop: everything but the tests marked slow (real model, Ray cluster, browser).
+test-fast: $(DEV)
+	.venv/bin/pytest -q -m "not slow"
 
 bench: $(DEV)
 	$(PY) benchmarks/run.py
