@@ -24,15 +24,6 @@ from pathlib import Path
 
 import polars as pl
 
-TABLES = (
-    "documents",
-    "claims",
-    "claim_pairs",
-    "claim_groups",
-    "omissions",
-    "divergences",
-    "term_contrasts",
-)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -95,7 +86,7 @@ def dump(out: Path, engine: str, ecbplus: Path | None) -> None:
                 _align(con, engine)
                 folder = out / name
                 folder.mkdir(parents=True, exist_ok=True)
-                for table in TABLES:
+                for table in store.EVENT_TABLES:
                     frame = store.read_table(con, table)
                     frame.write_parquet(folder / f"{table}.parquet")
                     print(f"{name}/{table}: {frame.height} rows", file=sys.stderr)
