@@ -1,14 +1,17 @@
 """Same rows before and after a refactor: dump every result table of a run, compare two dumps.
 
-    python benchmarks/same_rows.py dump OUT [--engine local|ray] [--ecbplus DIR]
+    python benchmarks/same_rows.py dump OUT [--engine local|ray] [--ecbplus DIR] [--seed DUMP]
     python benchmarks/same_rows.py compare BEFORE AFTER [--tolerance 1e-6]
 
 `dump` builds a fresh store from the sample events (`data/events/*`, through ingest) and, with
 `--ecbplus`, from ECB+ documents as the evaluator hands them to the pipeline (neutral ids, text
 only, read at run time and never copied), embeds, aligns and diverges them with the chosen engine
-and writes each table to `OUT/<corpus>/<table>.parquet`. `compare` checks that two dumps hold the
-same rows (every non-float column equal, floats within the tolerance) and prints row counts and
-the largest float difference; it exits 1 on any mismatch.
+and writes each table to `OUT/<corpus>/<table>.parquet`, the vectors to
+`OUT/<corpus>.embeddings.parquet`. `--seed DUMP` puts a dump's vectors in the cache first, so that
+two runs align the same vectors (Ray's embedding batches are not fixed, and the model's vectors
+move in their last bits with the batch). `compare` checks that two dumps hold the same rows (every
+non-float column equal, floats within the tolerance) and prints row counts and the largest float
+difference; it exits 1 on any mismatch.
 
 It runs against the code on `sys.path` (set PYTHONPATH to an exported older commit to dump that),
 so it only uses calls that exist both before and after the layout change of issue 12.
@@ -60,7 +63,7 @@ def _write_documents(con, documents: pl.DataFrame) -> None:
     con.execute("COMMIT")
 
 
-def dump(out: Path, engine: str, ecbplus: Path | None) -> None:
+def dump(out: Path, engine: str, ecbplus: Path | None, seed: Path | None = None) -> None:
     import compare
     from compare import store
 
@@ -83,7 +86,20 @@ def dump(out: Path, engine: str, ecbplus: Path | None) -> None:
 
                     documents, _ = neutral_documents(read_jsonl(path / "documents.jsonl"))
                     _write_documents(con, documents)
+                if seed is not None and (seed / f"{name}.embeddings.parquet").exists():
+                    # Fixed vectors: the engine then only aligns and diverges. The model's vectors
+                    # move in the last bits with its batches, which Ray does not keep fixed.
+                    vectors = pl.read_parquet(seed / f"{name}.embeddings.parquet")
+                    con.register("_seed", vectors)
+                    con.execute(
+                        "INSERT INTO embeddings SELECT model, text_sha256, vector FROM _seed"
+                    )
+                    con.unregister("_seed")
                 _align(con, engine)
+                out.mkdir(parents=True, exist_ok=True)
+                con.sql("SELECT * FROM embeddings ORDER BY model, text_sha256").pl().write_parquet(
+                    out / f"{name}.embeddings.parquet"
+                )
                 folder = out / name
                 folder.mkdir(parents=True, exist_ok=True)
                 for table in store.EVENT_TABLES:
@@ -145,13 +161,19 @@ def main() -> None:
     d.add_argument("out", type=Path)
     d.add_argument("--engine", choices=["local", "ray"], default="local")
     d.add_argument("--ecbplus", type=Path, default=None)
+    d.add_argument(
+        "--seed",
+        type=Path,
+        default=None,
+        help="a dump folder whose <corpus>.embeddings.parquet fill the cache before the run",
+    )
     c = sub.add_parser("compare")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
     c.add_argument("--tolerance", type=float, default=1e-6)
     args = parser.parse_args()
     if args.command == "dump":
-        dump(args.out, args.engine, args.ecbplus)
+        dump(args.out, args.engine, args.ecbplus, args.seed)
     else:
         sys.exit(0 if compare(args.before, args.after, args.tolerance) else 1)
 
