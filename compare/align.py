@@ -18,8 +18,9 @@ each claim is among the other's `top_k` best matches in its document (mutual top
 strongest claim-level signal (`dense`, `lexical` or `names`) and whether the two documents were
 put in the same story (`/same-story`) or not (`/cross-story`).
 
-Accepted pairs become groups by greedy merging in score order, where two claims of one document
-may share a group only when both align to the same claim elsewhere (a split), never by chaining.
+Only statements are aligned (`claims.kind`). Accepted pairs become facts (claim groups) by greedy
+merging in score order; a fact may hold several claims of one document, but each member must be
+paired with at least half of the fact's members from other documents, so facts never grow by chains.
 Every claim without a counterpart in a document gets an omission row there, with its nearest
 non-match (the best-scoring claim of that document) and that score.
 """
@@ -49,6 +50,7 @@ CLAIM_PAIRS_SCHEMA = {
     "cosine": pl.Float64,
     "lexical": pl.Float64,
     "method": pl.String,
+    "relation": pl.String,  # filled by the diverge stage
 }
 CLAIM_GROUPS_SCHEMA = {
     "group_id": pl.String,
@@ -63,6 +65,7 @@ OMISSIONS_SCHEMA = {
     "missing_in_doc": pl.String,
     "nearest_claim_id": pl.String,
     "nearest_score": pl.Float64,
+    "salience": pl.Float64,  # filled by the diverge stage
 }
 
 BLOCK = 512  # rows of the score matrix held at once (one BLOCK x n float32 array, two bool)
@@ -117,9 +120,12 @@ class Alignment:
 def align(
     claims: pl.DataFrame, vectors: np.ndarray, config: AlignConfig = AlignConfig()
 ) -> Alignment:
-    """Align the claims of one or more events; `vectors[i]` embeds `claims[i]`."""
+    """Align the statements among the claims of one or more events; `vectors[i]` embeds
+    `claims[i]`. Headings, questions and meta lines (`claims.kind`) are context, never aligned."""
     pairs, groups, omissions = [], [], []
     claims = claims.with_row_index("_row")
+    if "kind" in claims.columns:
+        claims = claims.filter(pl.col("kind") == "statement")
     for (event_id,), event in claims.group_by("event_id", maintain_order=True):
         rows = event["_row"].to_numpy()
         p, g, o = _align_event(event_id, event.drop("_row"), vectors[rows], config)
@@ -317,6 +323,7 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
                 round(cos_, 6),
                 round(lex_, 6),
                 method,
+                None,
             )
         )
     members = _group(accepted, n, ev.doc)
@@ -343,14 +350,19 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
         for d, doc in enumerate(ev.doc_names):
             if doc not in present:
                 omission_rows.append(
-                    (event_id, ev.ids[m], doc_of[m], doc, near_ids[m][d], near_scores[m][d])
+                    (event_id, ev.ids[m], doc_of[m], doc, near_ids[m][d], near_scores[m][d], None)
                 )
     return pair_rows, group_rows, omission_rows
 
 
 def _group(accepted, n: int, docs: np.ndarray) -> list[frozenset[int]]:
-    """Greedy merge in score order; a merge may put two claims of one document together only
-    when every such set of same-document claims aligns directly to one common claim."""
+    """Facts: greedy merge of accepted pairs in score order, keeping each fact cohesive.
+
+    A fact may hold several claims of one document (a wire story quoting both readouts gives two
+    claims to the fact they share), but every member must be paired with at least half of the
+    fact's members from other documents. That allows A-B-C (B is paired with both) and blocks
+    A-B-C-D chains that would join two unrelated facts; a pair whose merge is refused keeps its two
+    claims in different facts (and is still never reported as an omission)."""
     neighbours: dict[int, set[int]] = defaultdict(set)
     for _, i, j, *_ in accepted:
         neighbours[i].add(j)
@@ -361,7 +373,7 @@ def _group(accepted, n: int, docs: np.ndarray) -> list[frozenset[int]]:
         if cluster[i] is cluster[j]:
             continue
         merged = cluster[i] | cluster[j]
-        if _valid(merged, doc, neighbours):
+        if _cohesive(merged, doc, neighbours):
             for m in merged:
                 cluster[m] = merged
     seen, out = set(), []
@@ -372,15 +384,9 @@ def _group(accepted, n: int, docs: np.ndarray) -> list[frozenset[int]]:
     return out
 
 
-def _valid(members: frozenset[int], doc: list[int], neighbours: dict[int, set[int]]) -> bool:
-    per_doc: dict[int, list[int]] = defaultdict(list)
+def _cohesive(members: frozenset[int], doc: list[int], neighbours: dict[int, set[int]]) -> bool:
     for m in members:
-        per_doc[doc[m]].append(m)
-    for same_doc in per_doc.values():
-        if len(same_doc) > 1:
-            common = neighbours[same_doc[0]] & members
-            for m in same_doc[1:]:
-                common &= neighbours[m]
-                if not common:
-                    return False
+        others = [x for x in members if doc[x] != doc[m]]
+        if 2 * len(neighbours[m].intersection(others)) < len(others):
+            return False
     return True

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS claims (
     text             VARCHAR NOT NULL,
     speaker          VARCHAR,            -- who the text says says it; NULL = the document's own voice
     reported_subject VARCHAR,            -- "Moscow said Beijing had ..." -> Beijing
-    text_sha256      VARCHAR NOT NULL    -- embedding cache key
+    text_sha256      VARCHAR NOT NULL,   -- embedding cache key
+    kind             VARCHAR NOT NULL    -- statement, question, heading, meta: only statements align
 );
 
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS claim_pairs (
     cosine   DOUBLE NOT NULL,            -- embedding cosine
     lexical  DOUBLE NOT NULL,            -- content-word overlap
     method   VARCHAR NOT NULL,           -- how it was accepted
+    relation VARCHAR,                    -- same, reworded, framed, conflict, elaborated (diverge stage)
     PRIMARY KEY (claim_a, claim_b)
 );
 
@@ -64,6 +66,7 @@ CREATE TABLE IF NOT EXISTS omissions (
     missing_in_doc   VARCHAR NOT NULL,
     nearest_claim_id VARCHAR,            -- best non-match in missing_in_doc
     nearest_score    DOUBLE,
+    salience         DOUBLE,             -- in [0, 1]: how much the omission matters; NULL = not rated
     PRIMARY KEY (claim_id, missing_in_doc)
 );
 
@@ -76,6 +79,7 @@ CREATE TABLE IF NOT EXISTS divergences (
     reason     VARCHAR NOT NULL,
     evidence_a VARCHAR,                  -- JSON list of [start, end, text] spans in claim_a's text
     evidence_b VARCHAR,
+    salience   DOUBLE,                   -- in [0, 1]: how much the difference matters; NULL = not rated
     PRIMARY KEY (claim_a, claim_b, kind)
 );
 

@@ -30,6 +30,7 @@ CLAIMS_SCHEMA: dict[str, pl.DataType] = {
     "speaker": pl.String(),
     "reported_subject": pl.String(),
     "text_sha256": pl.String(),
+    "kind": pl.String(),  # statement, question, heading, meta (see claim_kind)
 }
 
 MAX_CLAIM_CHARS = 2000  # a longer run without sentence boundaries is cut into pieces
@@ -41,12 +42,17 @@ _LINE = re.compile(r"[^\n\r]+")
 def segment(documents: pl.DataFrame) -> pl.DataFrame:
     """One row per sentence of each document, in reading order, with speaker attribution."""
     rows = []
-    for doc in documents.select("doc_id", "event_id", "text").iter_rows(named=True):
+    columns = ["doc_id", "event_id", "text"] + (["title"] if "title" in documents.columns else [])
+    for doc in documents.select(columns).iter_rows(named=True):
         text = doc["text"] or ""
         previous: tuple[str | None, str] = (None, "")  # the last claim's speaker and text
         last_named = None  # the last speaker that is a name, for "he said"
+        asking, last_end = False, 0  # inside a press question's paragraph
         for position, (start, end) in enumerate(split_sentences(text)):
             claim = text[start:end]
+            new_paragraph = "\n" in text[last_end:start] or position == 0
+            kind, asking = claim_kind(claim, doc.get("title"), asking and not new_paragraph)
+            last_end = end
             speaker, subject = attribute(claim)
             if speaker and speaker.casefold() in _lexicon()["personal_pronouns"]:
                 speaker = last_named or speaker
@@ -72,9 +78,77 @@ def segment(documents: pl.DataFrame) -> pl.DataFrame:
                     "speaker": speaker,
                     "reported_subject": subject,
                     "text_sha256": hashlib.sha256(claim.encode("utf-8")).hexdigest(),
+                    "kind": kind,
                 }
             )
     return pl.DataFrame(rows, schema=CLAIMS_SCHEMA)
+
+
+# --- claim kinds ---------------------------------------------------------------------------------
+
+# A sentence end, possibly inside closing quotes or brackets.
+_ENDS = re.compile(r"[.!?…][\"'”’)\]»]*$")
+_ASKED = re.compile(r"\?[\"'”’)\]»]*$")
+_QUESTION_TURN = re.compile(r"^(?:question|q)\s*[:.]\s", re.IGNORECASE)
+_ANSWER_TURN = re.compile(r"^(?:answer|a)\s*[:.]\s", re.IGNORECASE)
+_META = [
+    # Bylines and credits: "By Jane Doe", "(Reporting by ...; Editing by ...)".
+    re.compile(r"^[Bb][Yy]\s+[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|&))*"
+               r"(?:\s*[,|/-]\s*[\w .]+)?$"),
+    re.compile(r"^\(?(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\b", re.I),
+    # Credits and links: "Photo: Reuters", "Read | ...", "(Photo by ...)", "Read more".
+    re.compile(r"^[(\[]?(?:photo|file\s+photo|photograph|image|picture|video|credit|read"
+               r"|related|watch|listen)\s*(?:[:|–—-]|by\b)", re.I),
+    re.compile(r"^(?:advertisement|read\s+more|also\s+read|see\s+also|click\s+here|follow\s+us"
+               r"|share\s+this|subscribe|sign\s+up|copyright|©)\b", re.I),
+    # A dateline or a date standing alone: "BEIJING, June 25 (Reuters) -", "June 25, 2023".
+    re.compile(r"^[A-Z][A-Z .'’-]+(?:,\s*[\w .]+)?(?:\s*\([\w .]+\))?\s*[-–—:]$"),
+    re.compile(r"^(?:\w+day,?\s+)?(?:\d{1,2}\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?"
+               r"(?:\s+\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?$"),
+    re.compile(r"^(?:updated|published|posted|last\s+updated)\s*:?\s*(?:on\s+)?"
+               r"(?:\d|[A-Z][a-z]{2,8}\.?\s+\d)", re.I),
+]
+META_MAX_WORDS = 15  # a longer sentence that starts like a credit line is a statement
+
+
+def claim_kind(sentence: str, title: str | None = None, asking: bool = False) -> tuple[str, bool]:
+    """(kind, asking): `statement`, `question` (a press question or any interrogative turn),
+    `heading` (the title repeated, a section head, a line in capitals) or `meta` (bylines,
+    datelines, credits, "Read more"). `asking` carries a "Question:" turn over the rest of its
+    paragraph, until an "Answer:"."""
+    text = sentence.strip()
+    if _QUESTION_TURN.match(text):
+        return "question", True
+    if _ANSWER_TURN.match(text):
+        return "statement", False
+    if asking or _ASKED.search(text):
+        return "question", asking
+    if len(text.split()) <= META_MAX_WORDS and any(p.search(text) for p in _META):
+        return "meta", False
+    if not _ENDS.search(text) and (_is_title(text, title) or _shouted(text)):
+        return "heading", False
+    return "statement", False
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))
+
+
+def _is_title(text: str, title: str | None) -> bool:
+    """The document's title, or one of its parts ("A; B"), repeated as a line of the text."""
+    if not title:
+        return False
+    words = _words(text)
+    for part in [title, *re.split(r"\s*[;|]\s*", title)]:
+        other = _words(part)
+        if words and other and len(words & other) / len(words | other) >= 0.8:
+            return True
+    return False
+
+
+def _shouted(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(text.split()) <= 10 and len(letters) >= 3 and all(ch.isupper() for ch in letters)
 
 
 # --- sentences -----------------------------------------------------------------------------------

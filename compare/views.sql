@@ -26,6 +26,7 @@ SELECT p.event_id,
        p.cosine,
        p.lexical,
        p.method,
+       p.relation,
        coalesce(k.kinds, []::VARCHAR[]) AS kinds
 FROM claim_pairs p
 JOIN claims ca ON ca.claim_id = p.claim_a
@@ -48,7 +49,8 @@ SELECT o.event_id,
        coalesce(m.source, o.missing_in_doc) AS missing_in_source,
        o.nearest_claim_id,
        n.text AS nearest_text,
-       o.nearest_score
+       o.nearest_score,
+       o.salience
 FROM omissions o
 JOIN claims c ON c.claim_id = o.claim_id
 JOIN documents d ON d.doc_id = o.doc_id
@@ -78,8 +80,10 @@ SELECT v.event_id,
             ELSE []::VARCHAR[] END AS spans_a,
        CASE WHEN json_valid(v.evidence_b) THEN json_extract_string(v.evidence_b, '$[*][2]')
             ELSE []::VARCHAR[] END AS spans_b,
+       v.salience,
        g.group_id,
-       p.score AS pair_score
+       p.score AS pair_score,
+       p.relation
 FROM divergences v
 LEFT JOIN claims ca ON ca.claim_id = v.claim_a
 LEFT JOIN claims cb ON cb.claim_id = v.claim_b
@@ -94,7 +98,8 @@ LEFT JOIN claim_pairs p
 CREATE OR REPLACE VIEW v_source_agreement AS
 WITH docs AS (
     SELECT d.event_id, d.doc_id, coalesce(d.source, d.doc_id) AS source,
-           (SELECT count(*) FROM claims c WHERE c.doc_id = d.doc_id) AS claims
+           (SELECT count(*) FROM claims c WHERE c.doc_id = d.doc_id AND c.kind = 'statement')
+               AS claims
     FROM documents d
 ),
 pairs AS (
@@ -145,7 +150,8 @@ WITH groups AS (
 SELECT d.event_id,
        count(DISTINCT d.doc_id) AS documents,
        list(DISTINCT coalesce(d.source, d.doc_id) ORDER BY coalesce(d.source, d.doc_id)) AS sources,
-       (SELECT count(*) FROM claims c WHERE c.event_id = d.event_id) AS claims,
+       (SELECT count(*) FROM claims c WHERE c.event_id = d.event_id AND c.kind = 'statement')
+           AS claims,
        (SELECT count(*) FROM groups g WHERE g.event_id = d.event_id) AS claim_groups,
        (SELECT count(*) FROM groups g WHERE g.event_id = d.event_id AND g.documents > 1)
            AS shared_groups,

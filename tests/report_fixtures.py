@@ -166,9 +166,9 @@ def add_divergences(con) -> int:
             ev_a = _spans(re.escape(XSS_SCRIPT) + "|" + re.escape(XSS_IMG), text_a) + ev_a
             ev_b = _spans(re.escape(XSS_SCRIPT) + "|" + re.escape(XSS_IMG), text_b) + ev_b
         rows.append(
-            (event_id, claim_a, claim_b, kind, 0.5, reason, json.dumps(ev_a), json.dumps(ev_b))
+            (event_id, claim_a, claim_b, kind, 0.5, reason, json.dumps(ev_a), json.dumps(ev_b), 0.5)
         )
-    con.executemany("INSERT INTO divergences VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO divergences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
 
 

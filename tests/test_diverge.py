@@ -51,6 +51,7 @@ def _claim(claim_id: str, doc_id: str, doc_text: str, text: str, speaker, subjec
         "speaker": speaker,
         "reported_subject": subject,
         "text_sha256": claim_id,
+        "kind": "statement",
     }
 
 
@@ -80,7 +81,7 @@ def run(
         schema=CLAIMS_SCHEMA,
     )
     pairs = pl.DataFrame(
-        [("ev", "ca", "cb", "da", "db", 0.8, 0.8, 0.5, "test")],
+        [("ev", "ca", "cb", "da", "db", 0.8, 0.8, 0.5, "test", None)],
         schema=CLAIM_PAIRS_SCHEMA,
         orient="row",
     )

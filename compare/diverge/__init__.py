@@ -88,6 +88,7 @@ def diverge(
                     reason,
                     _json(ev_a),
                     _json(ev_b),
+                    None,
                 )
             )
     return pl.DataFrame(rows, schema=DIVERGENCES_SCHEMA, orient="row")

@@ -15,6 +15,7 @@ DIVERGENCES_SCHEMA = {
     "reason": pl.String,
     "evidence_a": pl.String,  # JSON list of [start, end, text] spans in claim_a's text
     "evidence_b": pl.String,
+    "salience": pl.Float64,  # in [0, 1]
 }
 TERM_CONTRASTS_SCHEMA = {
     "event_id": pl.String,
