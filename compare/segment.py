@@ -95,18 +95,18 @@ _META = [
     # Bylines and credits: "By Jane Doe", "(Reporting by ...; Editing by ...)".
     re.compile(r"^[Bb][Yy]\s+[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|&))*"
                r"(?:\s*[,|/-]\s*[\w .]+)?$"),
-    re.compile(r"^\(?(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\b", re.I),
+    re.compile(r"^\(?(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\b", re.IGNORECASE),
     # Credits and links: "Photo: Reuters", "Read | ...", "(Photo by ...)", "Read more".
     re.compile(r"^[(\[]?(?:photo|file\s+photo|photograph|image|picture|video|credit|read"
-               r"|related|watch|listen)\s*(?:[:|–—-]|by\b)", re.I),
+               r"|related|watch|listen)\s*(?:[:|–—-]|by\b)", re.IGNORECASE),
     re.compile(r"^(?:advertisement|read\s+more|also\s+read|see\s+also|click\s+here|follow\s+us"
-               r"|share\s+this|subscribe|sign\s+up|copyright|©)\b", re.I),
+               r"|share\s+this|subscribe|sign\s+up|copyright|©)\b", re.IGNORECASE),
     # A dateline or a date standing alone: "BEIJING, June 25 (Reuters) -", "June 25, 2023".
     re.compile(r"^[A-Z][A-Z .'’-]+(?:,\s*[\w .]+)?(?:\s*\([\w .]+\))?\s*[-–—:]$"),
     re.compile(r"^(?:\w+day,?\s+)?(?:\d{1,2}\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?"
                r"(?:\s+\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?$"),
     re.compile(r"^(?:updated|published|posted|last\s+updated)\s*:?\s*(?:on\s+)?"
-               r"(?:\d|[A-Z][a-z]{2,8}\.?\s+\d)", re.I),
+               r"(?:\d|[A-Z][a-z]{2,8}\.?\s+\d)", re.IGNORECASE),
 ]
 META_MAX_WORDS = 15  # a longer sentence that starts like a credit line is a statement
 
