@@ -254,17 +254,32 @@ def events_cmd(db, as_json):
 @main.command(name="eval")
 @click.argument("dataset", type=click.Choice(["ecbplus", "basil", "allsides_neus", "fnc1"]))
 @click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option(
+    "--cv",
+    type=click.IntRange(2, 20),
+    default=None,
+    help="ecbplus: K-fold cross-validation by topic (held-fold mean and spread).",
+)
+@click.option(
+    "--scope",
+    type=click.Choice(["topic", "pairs"]),
+    default="topic",
+    help="ecbplus: one event per topic, or one per pair of documents of a topic.",
+)
 @model_option
 @json_option
 @user_errors
-def eval_cmd(dataset, path, model, as_json):
+def eval_cmd(dataset, path, cv, scope, model, as_json):
     """Score the pipeline on gold data (PATH default: $NARRATIVE_EVAL_DIR/DATASET).
 
-    Example: narrative-compare eval ecbplus ../shared/eval/ecbplus --json
+    Example: narrative-compare eval ecbplus ../shared/eval/ecbplus --cv 5 --json
     """
     from compare.evaluate import evaluate, format_scores
 
-    scores = evaluate(dataset, path, model=model, progress=note)
+    options = {"cv": cv, "scope": scope} if dataset == "ecbplus" else {}
+    if dataset != "ecbplus" and (cv or scope != "topic"):
+        raise click.UsageError("--cv and --scope apply to ecbplus only.")
+    scores = evaluate(dataset, path, model=model, progress=note, **options)
     click.echo(json.dumps(scores) if as_json else format_scores(scores))
 
 

@@ -15,25 +15,34 @@ from compare.cli import main
 from tests.conftest import need_eval
 
 KEYS = [
-    "dataset", "n_documents",
+    "dataset", "scope", "n_documents",
     "precision_loose", "recall_loose", "f1_loose",
     "precision_tight", "recall_tight", "f1_tight",
     "floor_all_positive_f1_loose", "floor_all_positive_f1_tight",
+    "floor_cosine_f1_loose", "floor_cosine_f1_tight",
     "floor_tfidf_f1_loose", "floor_tfidf_f1_tight",
 ]  # fmt: skip
+CV_KEYS = [
+    "cv_f1_loose_mean", "cv_f1_loose_sd", "cv_f1_tight_mean", "cv_f1_tight_sd",
+    "fitted_f1_loose", "fitted_f1_tight",
+]  # fmt: skip
 
-# What the frozen AlignConfig gives on DEV (compare/align.py); a drop below these is a regression.
-FROZEN_F1_LOOSE, FROZEN_F1_TIGHT = 0.725, 0.512
+# Held-fold means of 5-fold cross-validation by topic on DEV (issue 13: 0.747 / 0.507); a drop
+# below these is a regression. The fitted score is not pinned: it rewards tuning to DEV.
+CV_F1_LOOSE, CV_F1_TIGHT = 0.74, 0.50
 
 
-@pytest.fixture(scope="module")
-def ecbplus_scores() -> dict:
-    folder = need_eval("ecbplus")
-    result = CliRunner().invoke(main, ["eval", "ecbplus", str(folder), "--json"])
+def run_eval(*args: str) -> dict:
+    result = CliRunner().invoke(main, ["eval", "ecbplus", *args, "--json"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == 1, result.stdout  # exactly one line of JSON; progress went to stderr
     return json.loads(lines[0])
+
+
+@pytest.fixture(scope="module")
+def ecbplus_scores() -> dict:
+    return run_eval(str(need_eval("ecbplus")), "--cv", "5")
 
 
 def test_json_has_the_issue_keys_and_floats_in_unit_range(ecbplus_scores):
@@ -60,8 +69,19 @@ def test_floors_are_computed_on_the_data(ecbplus_scores):
     assert ecbplus_scores["floor_tfidf_f1_tight"] == pytest.approx(0.494, abs=0.02)
 
 
-def test_aligner_beats_the_floors_and_holds_its_frozen_dev_numbers(ecbplus_scores):
+def test_aligner_beats_the_floors_and_holds_its_held_fold_numbers(ecbplus_scores):
     s = ecbplus_scores
     assert s["f1_loose"] > s["floor_tfidf_f1_loose"] and s["f1_tight"] > s["floor_tfidf_f1_tight"]
-    assert s["f1_loose"] >= FROZEN_F1_LOOSE - 0.005
-    assert s["f1_tight"] >= FROZEN_F1_TIGHT - 0.005
+    assert all(isinstance(s[k], float) for k in CV_KEYS)
+    assert s["cv_f1_loose_mean"] >= CV_F1_LOOSE and s["cv_f1_tight_mean"] >= CV_F1_TIGHT
+    assert 0 < s["cv_f1_loose_sd"] < 0.2 and 0 < s["cv_f1_tight_sd"] < 0.2
+
+
+def test_pairs_scope_scores_two_document_events_beside_their_floors():
+    s = run_eval(str(need_eval("ecbplus")), "--scope", "pairs")
+    assert s["scope"] == "pairs" and s["n_events"] > 1000
+    for gold in ("loose", "tight"):
+        for key in (f"f1_{gold}", f"floor_cosine_f1_{gold}", f"floor_tfidf_f1_{gold}"):
+            assert 0 < s[key] < 1, key
+    # the candidate pairs are the topic scope's, so the all-pairs floor is the same
+    assert s["floor_all_positive_f1_loose"] == pytest.approx(0.570, abs=0.001)

