@@ -50,7 +50,8 @@ SELECT o.event_id,
        o.nearest_claim_id,
        n.text AS nearest_text,
        o.nearest_score,
-       o.salience
+       o.salience,
+       o.reason
 FROM omissions o
 JOIN claims c ON c.claim_id = o.claim_id
 JOIN documents d ON d.doc_id = o.doc_id
