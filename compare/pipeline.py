@@ -20,7 +20,7 @@ import polars as pl
 
 from compare import store
 from compare.align import AlignConfig, align
-from compare.diverge import DivergeConfig, diverge, term_contrasts
+from compare.diverge import DivergeConfig, diverge, rate_omissions, relations, term_contrasts
 from compare.diverge.config import TERM_CONTRASTS_SCHEMA
 from compare.embed import Embedder, event_vectors, load_embedder
 from compare.errors import InputError
@@ -180,11 +180,12 @@ def compare_event(
     empty (the evaluators do not score them)."""
     aligned = align(claims, vectors, config or AlignConfig())
     diverge_config = diverge_config or DivergeConfig()
+    divergences = diverge(documents, claims, aligned.claim_pairs, diverge_config)
     return {
-        "claim_pairs": aligned.claim_pairs,
+        "claim_pairs": relations(aligned.claim_pairs, divergences),
         "claim_groups": aligned.claim_groups,
-        "omissions": aligned.omissions,
-        "divergences": diverge(documents, claims, aligned.claim_pairs, diverge_config),
+        "omissions": rate_omissions(claims, aligned.omissions),
+        "divergences": divergences,
         "term_contrasts": term_contrasts(documents, diverge_config)
         if contrasts
         else pl.DataFrame(schema=TERM_CONTRASTS_SCHEMA),

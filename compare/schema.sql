@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS omissions (
     nearest_claim_id VARCHAR,            -- best non-match in missing_in_doc
     nearest_score    DOUBLE,
     salience         DOUBLE,             -- in [0, 1]: how much the omission matters; NULL = not rated
+    reason           VARCHAR,            -- one line: what the omission leaves out (diverge stage)
     PRIMARY KEY (claim_id, missing_in_doc)
 );
 
@@ -74,7 +75,7 @@ CREATE TABLE IF NOT EXISTS divergences (
     event_id   VARCHAR NOT NULL,
     claim_a    VARCHAR NOT NULL,
     claim_b    VARCHAR NOT NULL,
-    kind       VARCHAR NOT NULL,         -- reworded, speaker, number, entity, hedging, negation, emphasis
+    kind       VARCHAR NOT NULL,         -- number, entity, negation, speaker, hedging, framing, elaborated, reworded
     score      DOUBLE NOT NULL,
     reason     VARCHAR NOT NULL,
     evidence_a VARCHAR,                  -- JSON list of [start, end, text] spans in claim_a's text

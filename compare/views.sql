@@ -50,7 +50,8 @@ SELECT o.event_id,
        o.nearest_claim_id,
        n.text AS nearest_text,
        o.nearest_score,
-       o.salience
+       o.salience,
+       o.reason
 FROM omissions o
 JOIN claims c ON c.claim_id = o.claim_id
 JOIN documents d ON d.doc_id = o.doc_id
@@ -111,11 +112,18 @@ pairs AS (
 ),
 diffs AS (
     SELECT least(ca.doc_id, cb.doc_id) AS doc_a, greatest(ca.doc_id, cb.doc_id) AS doc_b,
-           count(*) AS divergences,
-           count(*) FILTER (WHERE v.kind IN ('number', 'entity', 'negation')) AS conflicts
+           count(*) AS divergences
     FROM divergences v
     JOIN claims ca ON ca.claim_id = v.claim_a
     JOIN claims cb ON cb.claim_id = v.claim_b
+    GROUP BY ALL
+),
+-- conflicts: aligned claim pairs whose facts cannot both hold (relation 'conflict')
+relations AS (
+    SELECT doc_a, doc_b,
+           count(*) FILTER (WHERE relation = 'conflict') AS conflicts,
+           count(*) FILTER (WHERE relation = 'same') AS same_pairs
+    FROM claim_pairs
     GROUP BY ALL
 )
 SELECT a.event_id,
@@ -134,11 +142,13 @@ SELECT a.event_id,
            AS agreement,
        p.mean_score,
        coalesce(x.divergences, 0) AS divergences,
-       coalesce(x.conflicts, 0) AS conflicts
+       coalesce(r.conflicts, 0) AS conflicts,
+       coalesce(r.same_pairs, 0) AS same_pairs
 FROM docs a
 JOIN docs b ON b.event_id = a.event_id AND a.doc_id < b.doc_id
 LEFT JOIN pairs p ON p.doc_a = a.doc_id AND p.doc_b = b.doc_id
-LEFT JOIN diffs x ON x.doc_a = a.doc_id AND x.doc_b = b.doc_id;
+LEFT JOIN diffs x ON x.doc_a = a.doc_id AND x.doc_b = b.doc_id
+LEFT JOIN relations r ON r.doc_a = a.doc_id AND r.doc_b = b.doc_id;
 
 -- One row per event: its documents, claims, how much the sources share and what diverges.
 CREATE OR REPLACE VIEW v_event_summary AS

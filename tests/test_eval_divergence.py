@@ -70,8 +70,9 @@ def test_fnc1_json_shape(fnc1):
         assert isinstance(fnc1[key], float) and 0 <= fnc1[key] <= 1, key
     assert fnc1["n_pairs_by_label"]["disagree"] == 241  # every agree/disagree pair is scored
     assert fnc1["n_pairs_by_label"]["agree"] == 867
-    for kind in ("number", "entity", "negation", "reworded", "speaker", "hedging", "emphasis"):
+    for kind in ("number", "entity", "negation", "reworded", "speaker", "hedging", "framing"):
         assert 0 <= fnc1[f"rate_{kind}_disagree"] <= 1
+    assert fnc1["rate_relation:conflict_disagree"] == fnc1["conflict_rate_disagree"]
 
 
 def test_fnc1_conflicts_fire_more_often_on_disagreeing_bodies(fnc1):

@@ -48,14 +48,16 @@ def a_vector(db: Path) -> list[float]:
 
 def fill_divergences(db: Path) -> None:
     """Stand-in rows for the diverge stage (whether or not it ran): a number and a speaker
-    divergence per pair, and one distinctive term per document, all marked as test rows."""
+    divergence per pair (so every pair's relation is `conflict`), and one distinctive term per
+    document, all marked as test rows."""
     con = duckdb.connect(str(db))
     pairs = con.execute("SELECT event_id, claim_a, claim_b FROM claim_pairs").fetchall()
     evidence = json.dumps([[0, 2, "42"]])
     con.executemany(
-        "INSERT OR REPLACE INTO divergences VALUES (?, ?, ?, ?, 0.9, 'test row', ?, ?)",
+        "INSERT OR REPLACE INTO divergences VALUES (?, ?, ?, ?, 0.9, 'test row', ?, ?, 0.5)",
         [(e, a, b, kind, evidence, None) for e, a, b in pairs for kind in ("number", "speaker")],
     )
+    con.execute("UPDATE claim_pairs SET relation = 'conflict'")  # what a number row makes a pair
     con.execute(
         "INSERT OR REPLACE INTO term_contrasts"
         " SELECT event_id, doc_id, 'zz-test-term', 3, 1.5, 99.0 FROM documents"

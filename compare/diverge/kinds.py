@@ -1,19 +1,24 @@
-"""Two aligned claims -> findings, one per kind of divergence: reworded, speaker, number, entity,
-hedging, negation, emphasis (kind, score, reason, evidence spans in each claim)."""
+"""Two aligned claims -> findings, one per kind of divergence, and the pair's one relation.
+
+Kinds: reworded, elaborated, framing, speaker, number, entity, hedging, negation. Each finding is
+(kind, score, reason, evidence in a, evidence in b, salience). The relation follows from the kinds
+found, by precedence: conflict (number, entity, negation) > framed (speaker, hedging, framing) >
+elaborated > reworded > same (`relation_of`)."""
 
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from compare.diverge.claim import Claim
-from compare.diverge.config import DivergeConfig
+from compare.diverge.config import RELATION_OF_KIND, RELATIONS, SALIENCE, DivergeConfig
 from compare.diverge.entities import Mention, same_entity
 from compare.diverge.lexicon import WORD, Span, fold, function_word, lex
 from compare.diverge.numbers import Quantity
 from compare.text import STOPWORDS, verb_stem
 
-Finding = tuple[str, float, str, list[Span], list[Span]]
+Finding = tuple[str, float, str, list[Span], list[Span], float]
 
 
 def compare_claims(
@@ -21,35 +26,183 @@ def compare_claims(
     b: Claim,
     links: dict[str, set[str]],
     config: DivergeConfig | None = None,
-    shares: tuple[float, float] | None = None,
 ) -> list[Finding]:
-    """Every kind of divergence between two aligned claims, as (kind, score, reason, ev_a, ev_b)."""
+    """Every kind of divergence between two aligned claims, as
+    (kind, score, reason, ev_a, ev_b, salience); no finding at all means the relation `same`."""
     config = config or DivergeConfig()
+    diff = word_diff(a, b)
     found = [
-        _reworded(a, b, config),
-        _speaker(a, b, links),
         _numbers(a, b),
         _entities(a, b, links),
-        _hedging(a, b),
         _negation(a, b, config.negation_window),
-        _emphasis(a, b, config, shares),
+        _speaker(a, b, links),
+        _hedging(a, b),
+        _framing(a, b),
+        _elaborated(a, b, diff, config),
+        _reworded(a, b, diff, config),
     ]
     return [f for f in found if f is not None]
 
 
-def _reworded(a: Claim, b: Claim, config: DivergeConfig) -> Finding | None:
-    keys_a = {k for *_, k in a.words}
-    keys_b = {k for *_, k in b.words}
-    if not keys_a or not keys_b:
+def relation_of(kinds) -> str:
+    """The pair's one relation from the kinds found on it: the first by precedence, else `same`."""
+    found = {RELATION_OF_KIND[k] for k in kinds if k in RELATION_OF_KIND}
+    return next((r for r in RELATIONS if r in found), "same")
+
+
+# --- the word-level diff -------------------------------------------------------------------------
+
+# Words that say who speaks, not what is said: dropped from the diff (the speaker kind has them).
+_ATTRIBUTION = frozenset(
+    verb_stem(w)
+    for w in [
+        "say",
+        "said",
+        "says",
+        "added",
+        "adds",
+        "stated",
+        "states",
+        "told",
+        "tells",
+        "noted",
+        "notes",
+        "statement",
+        "readout",
+        "according",
+        "remarks",
+    ]
+)
+
+
+def _spelling(key: str) -> str:
+    """British and American spelling as one key (neighbour / neighbor)."""
+    if len(key) > 5 and key.endswith("our"):
+        return key[:-3] + "or"
+    return key
+
+
+def _diff_words(c: Claim) -> list[tuple[int, int, str]]:
+    """The claim's content words minus its speaker phrase and attribution verbs."""
+    skip = _spans(c.text, c.speaker) if c.speaker else []
+    out = []
+    for start, end, key in c.words:
+        if key in _ATTRIBUTION or any(s <= start < e for s, e, _ in skip):
+            continue
+        out.append((start, end, _spelling(key)))
+    return out
+
+
+def word_diff(a: Claim, b: Claim) -> dict:
+    """What changed between two claims' content words (difflib on the normalised keys; a word
+    that only moved is unchanged): `subs` are replaced runs [(words of a, words of b)], `added_a`
+    / `added_b` words one side has in a run the other side has nothing for."""
+    wa, wb = _diff_words(a), _diff_words(b)
+    ka, kb = [k for *_, k in wa], [k for *_, k in wb]
+    sa, sb = set(ka), set(kb)
+    subs, added_a, added_b = [], [], []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        ra = [w for w in wa[i1:i2] if w[2] not in sb]
+        rb = [w for w in wb[j1:j2] if w[2] not in sa]
+        if ra and rb:
+            subs.append((ra, rb))
+        else:
+            added_a += ra
+            added_b += rb
+    shared = sa & sb
+    return {
+        "subs": subs,
+        "added_a": added_a,
+        "added_b": added_b,
+        "keys_a": sa,
+        "keys_b": sb,
+        "contained_a": len(shared) / len(sa) if sa else 1.0,  # share of a's words b also has
+        "contained_b": len(shared) / len(sb) if sb else 1.0,
+    }
+
+
+def _elaborated(a: Claim, b: Claim, diff: dict, config: DivergeConfig) -> Finding | None:
+    """One side adds detail the other lacks: the shorter side's words are mostly in the longer."""
+    if diff["contained_a"] >= diff["contained_b"]:
+        short, long_, side, added = a, b, 1, diff["added_b"]
+    else:
+        short, long_, side, added = b, a, 0, diff["added_a"]
+    contained = max(diff["contained_a"], diff["contained_b"])
+    words = sorted(added + [w for pair in diff["subs"] for w in pair[side]])
+    if contained < config.elaborated_min_contained or not words:
         return None
-    dice = 2 * len(keys_a & keys_b) / (len(keys_a) + len(keys_b))
-    only_a = [w for w in a.words if w[2] not in keys_b]
-    only_b = [w for w in b.words if w[2] not in keys_a]
-    if dice >= config.reworded_max_overlap or not only_a or not only_b or not keys_a & keys_b:
+    if not diff["keys_a"] & diff["keys_b"]:
         return None
-    ev_a, ev_b = _phrases(a.text, only_a), _phrases(b.text, only_b)
-    reason = f"reworded: {a.label} {_quote(ev_a)} vs {b.label} {_quote(ev_b)}"
-    return "reworded", 1 - dice, reason, ev_a, ev_b
+    ev = _phrases(long_.text, words)
+    # Names and numbers weigh more than other added words.
+    names = [w for w in words if long_.text[w[0] : w[0] + 1].isupper() or "=" in w[2]]
+    salience = SALIENCE["elaborated"] + 0.1 * len(_phrases(long_.text, names)) + 0.02 * len(words)
+    what = "names or numbers" if names else "detail"
+    reason = f"elaborated: {long_.label} adds {what} {_quote(ev)} that {short.label} lacks"
+    score = len(words) / (len(words) + len(diff["keys_a"] & diff["keys_b"]))
+    evidence = (ev, []) if long_ is a else ([], ev)
+    return (
+        "elaborated",
+        round(score, 4),
+        reason,
+        *evidence,
+        round(min(SALIENCE["elaborated_max"], salience), 3),
+    )
+
+
+def _reworded(a: Claim, b: Claim, diff: dict, config: DivergeConfig) -> Finding | None:
+    """The same point in other words: the evidence is the replaced runs of content words."""
+    subs = diff["subs"]
+    if not subs and diff["added_a"] and diff["added_b"]:
+        subs = [(diff["added_a"], diff["added_b"])]  # dropped here, added there: a replacement
+    if not subs or not diff["keys_a"] & diff["keys_b"]:
+        return None
+    if max(diff["contained_a"], diff["contained_b"]) >= config.elaborated_min_contained and not (
+        diff["subs"] and all(x and y for x, y in diff["subs"])
+    ):
+        return None
+    wa = [w for x, _ in subs for w in x]
+    wb = [w for _, y in subs for w in y]
+    ev_a, ev_b = _phrases(a.text, wa), _phrases(b.text, wb)
+    changed = (len(wa) + len(wb)) / max(1, len(diff["keys_a"]) + len(diff["keys_b"]))
+    salience = SALIENCE["reworded"] + SALIENCE["reworded_per_change"] * min(1.0, changed)
+    reason = f"reworded: {a.label} {_quote(ev_a)} where {b.label} has {_quote(ev_b)}"
+    return "reworded", round(min(1.0, changed), 4), reason, ev_a, ev_b, round(salience, 3)
+
+
+def _framing(a: Claim, b: Claim) -> Finding | None:
+    """A loaded word, an intensifier or a distancing phrase one side uses and the other does not."""
+    best = None
+    for cue, pattern in lex().framing_re.items():
+        fa = {
+            m.group().lower(): (m.start(), m.end(), a.text[m.start() : m.end()])
+            for m in pattern.finditer(a.text.lower())
+        }
+        fb = {
+            m.group().lower(): (m.start(), m.end(), b.text[m.start() : m.end()])
+            for m in pattern.finditer(b.text.lower())
+        }
+        only_a = [fa[k] for k in fa if k not in fb]
+        only_b = [fb[k] for k in fb if k not in fa]
+        if not only_a and not only_b:
+            continue
+        salience = SALIENCE[f"framing_{cue}"]
+        if best is None or salience > best[-1]:
+            parts = []
+            if only_a:
+                parts.append(f"{a.label} {_quote(only_a)}")
+            if only_b:
+                parts.append(f"{b.label} {_quote(only_b)}")
+            label = {
+                "loaded": "loaded words",
+                "intensifiers": "intensifiers",
+                "distancing": "distancing",
+            }[cue]
+            reason = f"framing ({label}): " + ", ".join(parts) + ", not in the other"
+            best = ("framing", 1.0, reason, only_a, only_b, salience)
+    return best
 
 
 def _phrases(text: str, words) -> list[Span]:
@@ -145,22 +298,21 @@ def _speaker(a: Claim, b: Claim, links) -> Finding | None:
         chain_b = [s for s in (sb, b.subject) if s]
         if any(same_speaker(x, y, links) for x in chain_a for y in chain_b):
             return None
-        reason = f'speaker: {a.label} attributes it to "{_short(sa)}", {b.label} to "{_short(sb)}"'
-        return "speaker", 1.0, reason, _spans(a.text, sa), _spans(b.text, sb)
+        reason = f'speaker: {a.label} credits "{_short(sa)}", {b.label} "{_short(sb)}"'
+        return "speaker", 1.0, reason, _spans(a.text, sa), _spans(b.text, sb), SALIENCE["speaker"]
     own, other = (a, b) if not sa else (b, a)
     who = other.speaker
     # The other text quoting this very source is expected (a wire quoting a readout): lower score.
-    itself = same_speaker(who, own.source, links) or _within(who, own.source)
+    # The other text quoting this very source ("the foreign ministry", "Beijing", "the Chinese
+    # side" for Beijing's readout) credits the same speaker: nothing to report.
+    if same_speaker(who, own.source, links) or _within(who, own.source):
+        return None
     if other.subject and same_speaker(other.subject, own.source, links):
-        itself = True
-    score = 0.5 if itself else 1.0
-    note = " (the source itself)" if itself else ""
-    reason = (
-        f"speaker: {own.label} says it in its own voice, {other.label} attributes it to"
-        f' "{_short(who)}"{note}'
-    )
+        return None
+    reason = f'speaker: {own.label} says it in its own voice, {other.label} credits "{_short(who)}"'
     ev_own, ev_other = [], _spans(other.text, who)
-    return ("speaker", score, reason, *((ev_own, ev_other) if own is a else (ev_other, ev_own)))
+    evidence = (ev_own, ev_other) if own is a else (ev_other, ev_own)
+    return ("speaker", 1.0, reason, *evidence, SALIENCE["speaker_own_voice"])
 
 
 def _within(speaker: str, label: str) -> bool:
@@ -206,7 +358,7 @@ def _numbers(a: Claim, b: Claim) -> Finding | None:
     xs = _dedupe([(x.start, x.end, x.text) for x, _ in conflicts])
     ys = _dedupe([(y.start, y.end, y.text) for _, y in conflicts])
     reason = f"number: {a.label} {_quote(xs)} vs {b.label} {_quote(ys)}"
-    return "number", 1.0, reason, xs, ys
+    return "number", 1.0, reason, xs, ys, SALIENCE["number"]
 
 
 def _years(c: Claim) -> set:
@@ -248,7 +400,8 @@ def _entities(a: Claim, b: Claim, links) -> Finding | None:
         return None
     score, x, y = best
     reason = f'entity: {a.label} "{x.text}" vs {b.label} "{y.text}" in the same place'
-    return "entity", score, reason, [(x.start, x.end, x.text)], [(y.start, y.end, y.text)]
+    ev_a, ev_b = [(x.start, x.end, x.text)], [(y.start, y.end, y.text)]
+    return "entity", score, reason, ev_a, ev_b, round(SALIENCE["entity"] * score, 3)
 
 
 def _common_in(mention: str, doc_text: str) -> bool:
@@ -294,7 +447,8 @@ def _hedging(a: Claim, b: Claim) -> Finding | None:
 def _hedge_finding(a, hedged, firm, ev_h, ev_f, score) -> Finding:
     reason = f"hedging: {hedged.label} hedges {_quote(ev_h)}"
     reason += f", {firm.label} is firm {_quote(ev_f)}" if ev_f else f", {firm.label} does not"
-    return ("hedging", score, reason, *((ev_h, ev_f) if hedged is a else (ev_f, ev_h)))
+    evidence = (ev_h, ev_f) if hedged is a else (ev_f, ev_h)
+    return ("hedging", score, reason, *evidence, round(SALIENCE["hedging"] * score, 3))
 
 
 def _negation(a: Claim, b: Claim, window: int = 8) -> Finding | None:
@@ -307,7 +461,7 @@ def _negation(a: Claim, b: Claim, window: int = 8) -> Finding | None:
     neg, pos = (a, b) if len(ca) % 2 else (b, a)
     cues = ca if neg is a else cb
     reason = f"negation: {neg.label} says {_quote(cues)}, {pos.label} does not"
-    return ("negation", 1.0, reason, ca, cb)
+    return ("negation", 1.0, reason, ca, cb, SALIENCE["negation"])
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?—–()\"“”]|\s-\s|\b(?:but|while|although|though|whereas)\b")
@@ -335,30 +489,3 @@ def _scoped_negations(x: Claim, y: Claim, window: int) -> list[Span]:
         if len(WORD.findall(gap)) <= window and not _CLAUSE_BREAK.search(gap):
             out.append((start, end, cue))
     return out
-
-
-def _emphasis(a: Claim, b: Claim, config: DivergeConfig, shares) -> Finding | None:
-    findings = []
-    pa, pb = a.rel_pos, b.rel_pos
-    if (pa < config.lead <= config.late <= pb) or (pb < config.lead <= config.late <= pa):
-        early, late = (a, b) if pa < pb else (b, a)
-        findings.append(
-            (
-                abs(pa - pb),
-                f"{early.label} leads with it ({early.rel_pos:.0%} in), {late.label} has it"
-                + f" {late.rel_pos:.0%} into its text",
-            )
-        )
-    if shares:
-        sa, sb = shares
-        hi, lo = max(sa, sb), min(sa, sb)
-        if hi - lo >= config.share_gap and hi >= config.share_ratio * lo:
-            big, small = (a, b) if sa >= sb else (b, a)
-            findings.append(
-                (hi - lo, f"{big.label} gives it {hi:.0%} of its text, {small.label} {lo:.0%}")
-            )
-    if not findings:
-        return None
-    score = min(1.0, max(s for s, _ in findings))
-    reason = "emphasis: " + "; ".join(r for _, r in findings)
-    return "emphasis", score, reason, [(0, len(a.text), a.text)], [(0, len(b.text), b.text)]

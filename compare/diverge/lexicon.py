@@ -1,4 +1,4 @@
-"""The lexicons in `compare/data/` (aliases, titles, hedges, negation, numbers) as compiled
+"""The lexicons in `compare/data/` (aliases, titles, hedges, negation, numbers, framing cues) as compiled
 patterns, and the word-level helpers every part of diverge shares (WORD, function words)."""
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class Lexicon:
     numbers: dict
     vague_speakers: frozenset[str]
     function_words: frozenset[str]
+    framing_re: dict[str, re.Pattern]  # loaded, intensifiers, distancing -> lower-case pattern
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +86,10 @@ def lex() -> Lexicon:
         numbers=_lexicon("numbers"),
         vague_speakers=frozenset(_lexicon("diverge")["vague_speakers"]),
         function_words=frozenset(_lexicon("diverge")["function_words"]),
+        framing_re={
+            cue: re.compile(boundary.format(_phrase_pattern(_lexicon("diverge")[cue])))
+            for cue in ("loaded", "intensifiers", "distancing")
+        },
     )
 
 

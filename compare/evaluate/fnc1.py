@@ -1,8 +1,8 @@
 """FNC-1: does a conflict divergence fire more often when the body disagrees with the headline?
 
 Each headline-body pair runs as one event of two documents (the headline, the body) with neutral
-ids and nothing else. A pair "conflicts" when a number, entity or negation divergence fires on any
-aligned claim pair between headline and body. The score is how much more often that happens for
+ids and nothing else. A pair "conflicts" when any aligned claim pair between headline and body has
+the relation `conflict` (a number, entity or negation divergence). The score is how much more often that happens for
 `disagree` pairs than for `agree` pairs (`conflict_ratio`, the one key that may exceed 1).
 
 Every agree and disagree pair is scored; discuss and unrelated pairs (context only) are sampled
@@ -18,13 +18,13 @@ import numpy as np
 import polars as pl
 
 from compare.align import AlignConfig
-from compare.diverge import KINDS, DivergeConfig
+from compare.diverge import KINDS, RELATIONS, DivergeConfig
 from compare.embed import encode_texts
 from compare.evaluate.common import Progress, documents_frame, read_jsonl
 from compare.pipeline import compare_event
 from compare.segment import CLAIMS_SCHEMA, segment
 
-CONFLICT_KINDS = ("number", "entity", "negation")
+CONFLICT = "relation:conflict"  # marks a pair with an aligned claim pair of relation `conflict`
 CONTEXT_SAMPLE = 600  # discuss / unrelated pairs scored per label, for the plain output only
 
 
@@ -48,7 +48,7 @@ def score(
         hits = sum(1 for p in rows if fired[p["pair_id"]] & set(kinds))
         return hits / len(rows) if rows else 0.0
 
-    disagree, agree = rate("disagree", CONFLICT_KINDS), rate("agree", CONFLICT_KINDS)
+    disagree, agree = rate("disagree", [CONFLICT]), rate("agree", [CONFLICT])
     out = {
         "n_pairs": len(pairs),
         "n_pairs_by_label": {k: len(v) for k, v in sorted(by_label.items())},
@@ -60,7 +60,7 @@ def score(
         out[f"aligned_rate_{label}"] = sum(
             1 for p in by_label.get(label, []) if "aligned" in fired[p["pair_id"]]
         ) / max(1, len(by_label.get(label, [])))
-    for kind in KINDS:
+    for kind in (*KINDS, *(f"relation:{r}" for r in RELATIONS)):
         for label in ("disagree", "agree", "discuss", "unrelated"):
             out[f"rate_{kind}_{label}"] = rate(label, [kind])
     return out
@@ -83,7 +83,8 @@ def predict(
     config: AlignConfig | None = None,
     diverge_config: DivergeConfig | None = None,
 ) -> dict:
-    """pair_id -> the divergence kinds that fired (plus 'aligned' when any claim pair aligned)."""
+    """pair_id -> the divergence kinds that fired, 'relation:<r>' for each relation of its claim
+    pairs, and 'aligned' when any claim pair aligned."""
     body_ids = {b: f"body-{i:04d}" for i, b in enumerate(sorted({p["doc_id"] for p in pairs}))}
     headlines = {h: f"head-{i:04d}" for i, h in enumerate(sorted({p["headline"] for p in pairs}))}
     sources = [(n, bodies[b]) for b, n in body_ids.items()] + [(n, h) for h, n in headlines.items()]
@@ -117,8 +118,8 @@ def predict(
     found = tables["divergences"]
     fired: dict[str, set[str]] = {p["pair_id"]: set() for p in pairs}
     event_pair = {f"pair-{i:05d}": p["pair_id"] for i, p in enumerate(pairs)}
-    for event in tables["claim_pairs"]["event_id"].unique().to_list():
-        fired[event_pair[event]].add("aligned")
+    for event, relation in tables["claim_pairs"].select("event_id", "relation").iter_rows():
+        fired[event_pair[event]] |= {"aligned", f"relation:{relation}"}
     for event, kind in found.select("event_id", "kind").iter_rows():
         fired[event_pair[event]].add(kind)
     return fired
@@ -129,4 +130,4 @@ def _documents(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
     return documents_frame([{"doc_id": d, "event_id": e, "text": t} for d, e, t in rows])
 
 
-__all__ = ["CONFLICT_KINDS", "score"]
+__all__ = ["CONFLICT", "score"]

@@ -16,7 +16,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
-KINDS = ("reworded", "speaker", "number", "entity", "hedging", "negation", "emphasis")
+KINDS = ("number", "entity", "negation", "speaker", "hedging", "framing", "elaborated", "reworded")
+SHOWN = 3  # divergence lines a group shows before "show all"
 CONFLICT_KINDS = frozenset({"number", "entity", "negation"})  # the facts disagree
 STATUSES = ("absent", "present", "reworded", "conflicting")  # coverage cell, by code 0..3
 OWN_VOICE = "own voice"
@@ -56,6 +57,7 @@ class Divergence:
     kind: str
     score: float
     reason: str
+    salience: float | None = None
     across: int | None = None  # number of the other claim's group, when it is not this one
 
 
@@ -242,7 +244,14 @@ def _groups(docs, claims, by_id, divergences: pl.DataFrame) -> list[Group]:
         a, b = by_id.get(row["claim_a"]), by_id.get(row["claim_b"])
         if a is None or b is None:
             continue
-        fields = (row["claim_a"], row["claim_b"], row["kind"], row["score"], row["reason"])
+        fields = (
+            row["claim_a"],
+            row["claim_b"],
+            row["kind"],
+            row["score"],
+            row["reason"],
+            row.get("salience"),
+        )
         if a.group_id == b.group_id:
             groups[a.group_id].divergences.append(Divergence(*fields))
             _mark(a, row["kind"], row["evidence_a"])

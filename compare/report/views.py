@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from compare.report import figures
-from compare.report.data import KINDS, Doc, EventData, Group, speaker_name
+from compare.report.data import KINDS, SHOWN, Doc, EventData, Group, speaker_name
 from compare.report.markup import distinct_words, highlight, plain, safe_url, snippet
 
 
@@ -87,12 +87,15 @@ def group_view(event: EventData, group: Group) -> dict:
         if len(ends) == 2:
             reason = d.reason.removeprefix(f"{d.kind}: ")  # the badge names the kind
             rank = KINDS.index(d.kind) if d.kind in KINDS else len(KINDS)
-            key = (rank, d.kind, ends[0].index, ends[1].index, reason, d.across or 0)
+            salience = d.salience if d.salience is not None else 0.0
+            # Highest salience first, then by kind: the first SHOWN lines are what matters most.
+            key = (-salience, rank, d.kind, ends[0].index, ends[1].index, reason, d.across or 0)
             divergences[key] = {
                 "across": d.across,
                 "kind": d.kind,
                 "reason": reason,
                 "score": d.score,
+                "salience": salience,
                 "a": ends[0].short,
                 "b": ends[1].short,
             }
@@ -102,7 +105,8 @@ def group_view(event: EventData, group: Group) -> dict:
         "title": snippet(group.first().text, 110),
         "cards": cards,
         "absent": [d.short for d in event.docs if d.doc_id not in group.members],
-        "divergences": [divergences[key] for key in sorted(divergences)],
+        "divergences": [divergences[key] for key in sorted(divergences)][:SHOWN],
+        "more_divergences": [divergences[key] for key in sorted(divergences)][SHOWN:],
         "doc_codes": " ".join(f"d{i}" for i in present),
         "open": len(event.groups) <= 40 and len(present) > 1,
     }
