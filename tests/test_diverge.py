@@ -21,6 +21,7 @@ from compare.diverge import (
     term_contrasts,
     terms,
 )
+from compare.diverge.lexicon import lex
 from compare.diverge.omissions import omission_salience
 from compare.ingest import DOCUMENTS_SCHEMA
 from compare.segment import CLAIMS_SCHEMA
@@ -344,6 +345,50 @@ def test_negation_denial_fires():
 )
 def test_negation_silent(a, b):
     assert "negation" not in run(a, b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # The negated predicate ("have") is not what the other side asserts.
+        (
+            "A ringtone scared the bear away.",
+            "Experts say bears might not have anything against ringtones.",
+        ),
+        # Two denials in two clauses stay a denial; both sides deny.
+        (
+            "The doctor denied taking a selfie, and denied the biopsy.",
+            "The doctor denies the selfie.",
+        ),
+        # "not true" refutes like "untrue"; "not dead" and "alive" say the same.
+        ("The reports of his death are not true.", "The reports of his death are false."),
+        ("Hefner is not dead.", "Hefner is alive."),
+    ],
+)
+def test_negation_scoped_silent(a, b):
+    assert "negation" not in run(a, b)
+
+
+def test_negation_lexicon_words_are_words():
+    """YAML reads a bare `no` or `false` as a boolean: every lexicon entry must stay a word."""
+    L = lex()
+    for words in (L.negators, L.refuters, L.refuted_by_not, L.pass_negation):
+        assert all(isinstance(w, str) for w in words)
+    assert {"no", "false"} <= L.negators | L.refuters and "true" in L.refuted_by_not
+
+
+def test_negation_passes_through_plans_to():
+    found = run(
+        "The airline plans to separate passengers by gender.",
+        "The airline has no plans to separate passengers by gender.",
+    )
+    assert evidence(found["negation"], "b") == ["no"]
+
+
+def test_negation_opposite_words_fire():
+    found = run("The fighter is alive, her friends said.", "The fighter is dead, ISIS said.")
+    assert evidence(found["negation"], "a") == ["alive"]
+    assert evidence(found["negation"], "b") == ["dead"]
 
 
 # --- relation and salience ---------------------------------------------------------------------

@@ -8,6 +8,8 @@ elaborated > reworded > same (`relation_of`)."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import defaultdict
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -34,7 +36,7 @@ def compare_claims(
     found = [
         _numbers(a, b),
         _entities(a, b, links),
-        _negation(a, b, config.negation_window),
+        _negation(a, b, config),
         _speaker(a, b, links),
         _hedging(a, b),
         _framing(a, b),
@@ -451,41 +453,80 @@ def _hedge_finding(a, hedged, firm, ev_h, ev_f, score) -> Finding:
     return ("hedging", score, reason, *evidence, round(SALIENCE["hedging"] * score, 3))
 
 
-def _negation(a: Claim, b: Claim, window: int = 8) -> Finding | None:
-    """Polarity = parity of the negation cues that bear on what both claims say, so "did not
-    meet" vs "met" fires, "not ... not" reads as positive, and a "not" about something the other
-    claim never mentions stays silent."""
-    ca, cb = _scoped_negations(a, b, window), _scoped_negations(b, a, window)
-    if len(ca) % 2 == len(cb) % 2:
-        return None
-    neg, pos = (a, b) if len(ca) % 2 else (b, a)
-    cues = ca if neg is a else cb
+def _negation(a: Claim, b: Claim, config: DivergeConfig) -> Finding | None:
+    """One side negates what the other asserts. A claim reads as negated when one of its clauses
+    holds an odd number of negation cues that bear on what both claims say (`_scoped_negations`),
+    so "did not meet" vs "met" fires, "not ... not" reads as positive, two denials in two
+    clauses stay a denial, and a "not" about something the other claim never mentions is silent."""
+    ca, cb = _scoped_negations(a, b, config), _scoped_negations(b, a, config)
+    opposite = _antonyms(a, b)
+    if bool(ca) == bool(cb):
+        if not opposite:
+            return None
+        ea, eb = opposite
+        reason = f"negation: {a.label} says {_quote(ea)} where {b.label} says {_quote(eb)}"
+        return ("negation", 1.0, reason, ea, eb, SALIENCE["negation"])
+    if opposite:
+        return None  # "not dead" vs "alive": the negation and the opposite word cancel
+    neg, pos = (a, b) if ca else (b, a)
+    cues = ca or cb
     reason = f"negation: {neg.label} says {_quote(cues)}, {pos.label} does not"
     return ("negation", 1.0, reason, ca, cb, SALIENCE["negation"])
+
+
+def _antonyms(a: Claim, b: Claim) -> tuple[list[Span], list[Span]] | None:
+    """A word on one side whose opposite (negation.yaml's antonyms: "alive" / "dead") is on the
+    other, neither side having both."""
+    ka, kb = {k for *_, k in a.words}, {k for *_, k in b.words}
+    for x, y in lex().antonyms:
+        for u, v in ((x, y), (y, x)):
+            if u in ka and v in kb and u not in kb and v not in ka:
+                ea = [(s, e, a.text[s:e]) for s, e, k in a.words if k == u]
+                eb = [(s, e, b.text[s:e]) for s, e, k in b.words if k == v]
+                return ea, eb
+    return None
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?—–()\"“”]|\s-\s|\b(?:but|while|although|though|whereas)\b")
 
 
-def _scoped_negations(x: Claim, y: Claim, window: int) -> list[Span]:
-    """A refuter ("denied", "hoax") bears on the whole claim; a negator ("not", "never") on what
-    follows it in its clause, and counts when a content word shared with `y` comes within
-    `window` words of it. "not only" is no negation."""
-    shared = {k for *_, k in x.words} & {k for *_, k in y.words}
-    starts = [s for s, _, k in x.words if k in shared]
-    refuters = lex().refuters
-    out = []
+def _scoped_negations(x: Claim, y: Claim, config: DivergeConfig) -> list[Span]:
+    """The negation cues of `x` that bear on what `y` says, in the clauses of `x` they leave
+    negated (an odd number of them). A refuter ("denied", "hoax", "not true") bears on the whole
+    claim. A negator ("not", "never") bears on the predicate that follows it in its clause: the
+    next `negation_reach` content words, looking through words that pass the negation on ("did not
+    plan to separate" negates "separate"); it counts when one of them is a word `y` has. "not
+    only" is no negation."""
+    L = lex()
+    base = L.base_form
+    ky = {base.get(k, k) for *_, k in y.words}
+    shared = {base.get(k, k) for *_, k in x.words} & ky
+    # "not dead" bears on "alive" on the other side: the opposite word counts as shared.
+    shared |= {u for u, v in L.antonyms if v in ky} | {v for u, v in L.antonyms if u in ky}
+    cuts = [m.start() for m in _CLAUSE_BREAK.finditer(x.text)]
+    by_clause: dict[int, list[Span]] = defaultdict(list)
     for start, end, cue in x.negations:
         word = cue.lower().replace("’", "'")
-        if word in refuters:
-            out.append((start, end, cue))
+        rest = x.text[end:]
+        if word == "not" and re.match(r"\s+only\b", rest, re.IGNORECASE):
             continue
-        if word == "not" and re.match(r"\s+only\b", x.text[end:], re.IGNORECASE):
+        clause = bisect_right(cuts, start)
+        refutes = word in L.refuters or (
+            (word in L.negators or word.endswith("n't"))
+            and (m := re.match(r"\s+(?:(?:be|been|being)\s+)?([a-z]+)", rest, re.IGNORECASE))
+            and m.group(1).lower() in L.refuted_by_not
+        )
+        if refutes:
+            by_clause[clause].append((start, end, cue))  # bears on the whole claim
             continue
-        after = [p for p in starts if p > start]
-        if not after:
-            continue
-        gap = x.text[end : min(after)]
-        if len(WORD.findall(gap)) <= window and not _CLAUSE_BREAK.search(gap):
-            out.append((start, end, cue))
-    return out
+        stop = cuts[clause] if clause < len(cuts) else len(x.text)
+        head = []
+        for s, _, key in x.words:
+            if s < end or s >= stop:
+                continue
+            head.append(base.get(key, key))
+            if key not in L.pass_negation and len(head) >= config.negation_reach:
+                break
+        if set(head) & shared:
+            by_clause[clause].append((start, end, cue))
+    return sorted(c for cues in by_clause.values() if len(cues) % 2 for c in cues)

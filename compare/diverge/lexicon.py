@@ -10,7 +10,7 @@ from importlib import resources
 
 import yaml
 
-from compare.text import STOPWORDS
+from compare.text import STOPWORDS, verb_stem
 
 
 @cache
@@ -44,6 +44,10 @@ class Lexicon:
     firm_re: re.Pattern
     negators: frozenset[str]
     refuters: frozenset[str]
+    refuted_by_not: frozenset[str]  # "not true": a negator before one of these refutes
+    pass_negation: frozenset[str]  # "not plan to X": the negation bears on X
+    antonyms: tuple[tuple[str, str], ...]  # stemmed keys of words that cannot both hold
+    base_form: dict[str, str]  # an irregular verb form's key -> its base form's key (met -> meet)
     numbers: dict
     vague_speakers: frozenset[str]
     function_words: frozenset[str]
@@ -83,6 +87,16 @@ def lex() -> Lexicon:
         firm_re=re.compile(boundary.format(_phrase_pattern(hedges["firm"]))),
         negators=frozenset(negation["negators"]),
         refuters=frozenset(negation["refuters"]),
+        refuted_by_not=frozenset(negation["refuted_by_not"]),
+        pass_negation=frozenset(verb_stem(w) for w in negation["pass_negation"]),
+        base_form={
+            verb_stem(form): verb_stem(verb)
+            for verb, forms in negation["irregular_verbs"].items()
+            for form in forms.split()
+        },
+        antonyms=tuple(
+            (verb_stem(x), verb_stem(y)) for x, ys in negation["antonyms"].items() for y in ys
+        ),
         numbers=_lexicon("numbers"),
         vague_speakers=frozenset(_lexicon("diverge")["vague_speakers"]),
         function_words=frozenset(_lexicon("diverge")["function_words"]),
