@@ -191,6 +191,61 @@ def test_speaker_title_linked_by_the_text_stays_silent():
     assert "speaker" in run(a, b, speaker_a="Qin Gang", speaker_b="the foreign minister")
 
 
+BEIJING_MFA = "Ministry of Foreign Affairs of the People's Republic of China"
+MOSCOW_MFA = "Ministry of Foreign Affairs of the Russian Federation"
+QIN_DOC = (
+    "State Councilor and Foreign Minister Qin Gang met with Russian Deputy Foreign Minister"
+    " Andrey Rudenko in Beijing.\n\n"
+)
+
+
+def test_speaker_own_official_is_the_same_side():
+    """Moscow's readout in its own voice vs Beijing's readout crediting Rudenko, whom it presents
+    as Russia's deputy foreign minister: Moscow's own official, no speaker change."""
+    b = "Andrey Rudenko said that Russia values relations with China."
+    found = run(
+        "Russia values relations with China.",
+        b,
+        speaker_b="Andrey Rudenko",
+        doc_b=QIN_DOC + b,
+        source_a=MOSCOW_MFA,
+        source_b=BEIJING_MFA,
+    )
+    assert "speaker" not in found
+    # Beijing's own voice vs the same credit: Rudenko is not Beijing's official.
+    found = run(
+        "Russia values relations with China.",
+        b,
+        speaker_b="Andrey Rudenko",
+        doc_b=QIN_DOC + b,
+        source_a=BEIJING_MFA,
+        source_b=BEIJING_MFA,
+    )
+    assert "speaker" in found
+
+
+@pytest.mark.parametrize("wire_speaker", ["Beijing", "the foreign ministry"])
+def test_speaker_minister_the_readout_presents_as_its_own(wire_speaker):
+    """A wire crediting Beijing (or the foreign ministry) vs Beijing's readout crediting "Qin
+    Gang", whom that readout names "Foreign Minister Qin Gang" with no other country: one side."""
+    b = "Qin Gang said that relations have maintained steady development."
+    a = f"Relations have maintained steady development, {wire_speaker} said."
+    found = run(
+        a,
+        b,
+        speaker_a=wire_speaker,
+        speaker_b="Qin Gang",
+        doc_b=QIN_DOC + b,
+        source_a="AFP",
+        source_b=BEIJING_MFA,
+    )
+    assert "speaker" not in found
+    # Without the readout saying who Qin Gang is, they are different speakers.
+    assert "speaker" in run(
+        a, b, speaker_a=wire_speaker, speaker_b="Qin Gang", source_a="AFP", source_b=BEIJING_MFA
+    )
+
+
 def test_speaker_reported_subject_counts_as_the_speaker():
     found = run(
         'Moscow said Beijing had "expressed support" for the leadership.',

@@ -95,3 +95,12 @@ def test_no_group_shows_more_than_three_rows_by_default(sample):
     for v in shown:
         saliences = [d["salience"] for d in v["divergences"] + v["more_divergences"]]
         assert saliences == sorted(saliences, reverse=True)
+
+
+def test_own_official_is_no_speaker_change(sample):
+    """Moscow's own voice vs Beijing crediting Rudenko (Russia's deputy foreign minister, as the
+    readouts say), or AFP's "Beijing" vs Beijing's "Qin Gang": the same side, no speaker row."""
+    _, rows, _, _ = sample
+    speaker = [r["reason"] for r in rows.iter_rows(named=True) if r["kind"] == "speaker"]
+    assert not [r for r in speaker if "Russ" in r.split("says it")[0] and "Rudenko" in r]
+    assert not [r for r in speaker if "Qin Gang" in r and ('"Beijing"' in r or "ministry" in r)]

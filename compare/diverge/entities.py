@@ -144,7 +144,7 @@ def title_links(doc_text: str) -> dict[str, set[str]]:
             rf"(?:\s+of\s+(?:the\s+)?[A-Z][^,;]{{0,60}}?)?\s+{name}", doc_text[m.end() :]
         )
         if after:
-            key = _person_key(after.group("name"))
+            key = person_key(after.group("name"))
             if key:
                 links[canon].add(key)
         before = re.search(
@@ -152,13 +152,48 @@ def title_links(doc_text: str) -> dict[str, set[str]]:
             doc_text[max(0, m.start() - 80) : m.start()],
         )
         if before:
-            key = _person_key(before.group("name"))
+            key = person_key(before.group("name"))
             if key:
                 links[canon].add(key)
     return links
 
 
-def _person_key(name: str) -> str:
+@lru_cache(maxsize=4096)
+def official_sides(doc_text: str, source: str) -> dict[str, str]:
+    """Whose side each titled person is on, as the document presents them: person key -> actor
+    id. "Russian Deputy Foreign Minister Andrey Rudenko" is Russia's; a title naming no country
+    ("State Councilor and Foreign Minister Qin Gang") in a document whose source is itself an
+    actor's body (China's foreign ministry) makes the person that source's own official."""
+    L = lex()
+    m = L.actor_re.search(source or "")
+    own = L.actor_of[fold(m.group())][0] if m else ""
+    sides: dict[str, str] = {}
+    for t in L.title_re.finditer(doc_text):
+        lead = re.match(r"\s+(?:of\s+(?:the\s+)?)?", doc_text[t.end() :])
+        run = _CAP_RUN.match(doc_text, t.end() + lead.end()) if lead else None
+        if not run:
+            continue
+        # "of the Russian Federation Andrey Rudenko": the country, then the name.
+        inside = list(L.actor_re.finditer(run.group()))
+        name = run.group()[inside[-1].end() :] if inside else run.group()
+        key = person_key(name)
+        before = re.search(r"(?:[\w'’]+\s+){0,3}$", doc_text[max(0, t.start() - 60) : t.start()])
+        actors = [L.actor_of[fold(a.group())][0] for a in L.actor_re.finditer(before.group())]
+        actors += [L.actor_of[fold(a.group())][0] for a in inside]
+        # "President Xi Jinping of the People's Republic of China": the country after the name.
+        tail = re.match(r",?\s+of\s+(?:the\s+)?", doc_text[run.end() :])
+        later = L.actor_re.match(doc_text, run.end() + tail.end()) if tail else None
+        if later:
+            actors.append(L.actor_of[fold(later.group())][0])
+        # A minister or spokesperson the ministry's own text names without a country is its own.
+        minister = re.search(r"(?<!prime )minister|spokes", L.title_of[fold(t.group())])
+        side = actors[-1] if actors else own if minister and "ministry" in source.lower() else ""
+        if key and side:
+            sides.setdefault(key, side)
+    return sides
+
+
+def person_key(name: str) -> str:
     """A name as a person key, stripped of actors and titles ('Russian Federation Andrey Rudenko')."""
     L = lex()
     text = L.actor_re.sub(" ", name)
@@ -186,14 +221,14 @@ def same_entity(x: Mention, y: Mention, links: dict[str, set[str]]) -> bool:
     kx, vx = x.key.split(":", 1)
     ky, vy = y.key.split(":", 1)
     if kx == "name" and ky == "name":
-        return _same_name(vx, vy)
+        return same_name(vx, vy)
     if {kx, ky} == {"role", "name"}:
         role, name = (vx, vy) if kx == "role" else (vy, vx)
-        return any(_same_name(name, linked) for linked in links.get(role, ()))
+        return any(same_name(name, linked) for linked in links.get(role, ()))
     return False
 
 
-def _same_name(a: str, b: str) -> bool:
+def same_name(a: str, b: str) -> bool:
     """Same surname or one name inside the other ('Rudenko' / 'Andrey Rudenko'), or an acronym
     of the other ('DNC' / 'Democratic National Committee', 'L.A.' / 'Los Angeles')."""
     wa, wb = a.split(), b.split()

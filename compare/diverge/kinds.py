@@ -15,7 +15,13 @@ from functools import lru_cache
 
 from compare.diverge.claim import Claim
 from compare.diverge.config import RELATION_OF_KIND, RELATIONS, SALIENCE, DivergeConfig
-from compare.diverge.entities import Mention, same_entity
+from compare.diverge.entities import (
+    Mention,
+    official_sides,
+    person_key,
+    same_entity,
+    same_name,
+)
 from compare.diverge.lexicon import WORD, Span, fold, function_word, lex
 from compare.diverge.numbers import Quantity
 from compare.text import STOPWORDS, verb_stem
@@ -300,6 +306,8 @@ def _speaker(a: Claim, b: Claim, links) -> Finding | None:
         chain_b = [s for s in (sb, b.subject) if s]
         if any(same_speaker(x, y, links) for x in chain_a for y in chain_b):
             return None
+        if any(_same_side(x, y, a, b, links) for x in chain_a for y in chain_b):
+            return None
         reason = f'speaker: {a.label} credits "{_short(sa)}", {b.label} "{_short(sb)}"'
         return "speaker", 1.0, reason, _spans(a.text, sa), _spans(b.text, sb), SALIENCE["speaker"]
     own, other = (a, b) if not sa else (b, a)
@@ -311,10 +319,52 @@ def _speaker(a: Claim, b: Claim, links) -> Finding | None:
         return None
     if other.subject and same_speaker(other.subject, own.source, links):
         return None
+    # Beijing's readout in its own voice and a text crediting "Qin Gang", whom a readout presents
+    # as China's foreign minister: the source's own official, the same side.
+    if _side_of(who, a, b) and _side_of(who, a, b) == _actor(own.source):
+        return None
     reason = f'speaker: {own.label} says it in its own voice, {other.label} credits "{_short(who)}"'
     ev_own, ev_other = [], _spans(other.text, who)
     evidence = (ev_own, ev_other) if own is a else (ev_other, ev_own)
     return ("speaker", 1.0, reason, *evidence, SALIENCE["speaker_own_voice"])
+
+
+def _actor(label: str | None) -> str:
+    """The actor a source label names ("Ministry of Foreign Affairs of the Russian Federation" ->
+    russia), '' for none."""
+    m = lex().actor_re.search(label or "")
+    return lex().actor_of[fold(m.group())][0] if m else ""
+
+
+def _side_of(speaker: str | None, *claims: Claim) -> str:
+    """The actor whose official a credited person is, as either document presents them
+    (`official_sides`: "Russian Deputy Foreign Minister Andrey Rudenko"), '' if none says."""
+    key = person_key(speaker or "")
+    if not key:
+        return ""
+    for c in claims:
+        for name, side in official_sides(c.doc_text, c.source).items():
+            if same_name(key, name):
+                return side
+    return ""
+
+
+def _same_side(x: str, y: str, a: Claim, b: Claim, links) -> bool:
+    """One speaker is a person the texts present as an actor's official, the other names that
+    actor ("Beijing" for Qin Gang) or the ministry that presents him ("the foreign ministry")."""
+    for person, other in ((x, y), (y, x)):
+        side = _side_of(person, a, b)
+        if not side:
+            continue
+        key = speaker_key(other)
+        if key and key[0] == side:
+            return True
+        for c in (a, b):
+            if _actor(c.source) == side and (
+                same_speaker(other, c.source, links) or _within(other, c.source)
+            ):
+                return True
+    return False
 
 
 def _within(speaker: str, label: str) -> bool:
