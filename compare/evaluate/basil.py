@@ -5,7 +5,7 @@ outlet, date, URL or gold). Claims map to the dataset's sentences by character o
 is predicted
 
 - informational when a claim on it is an omission (said by one outlet only: no counterpart in
-  either other outlet) or has a speaker, number, entity or emphasis divergence;
+  either other outlet) or has a speaker, number or entity divergence;
 - lexical when a claim on it has a reworded or hedging divergence;
 
 and scored against the sentences holding an informational- or lexical-bias span. `speaker_accuracy`
@@ -32,7 +32,7 @@ from compare.pipeline import compare_event
 from compare.segment import segment
 from compare.text import tfidf_matrix
 
-INFORMATIONAL_KINDS = ("speaker", "number", "entity", "emphasis")
+INFORMATIONAL_KINDS = ("speaker", "number", "entity")
 LEXICAL_KINDS = ("reworded", "hedging")
 # DEV (50 events, 4041 sentences; flag-all F1 0.284): every divergence kind flags informational-bias
 # sentences at about the base rate (precision 0.11-0.19), and so do omissions, however they are cut:
