@@ -86,7 +86,12 @@ def diverge(
     for pair in claim_pairs.iter_rows(named=True):
         a, b = get(pair["claim_a"]), get(pair["claim_b"])
         links = merge_links(corefs[a.doc_id], corefs[b.doc_id])
+        belief = min(
+            1.0, (pair.get("score") or config.certain_pair_score) / config.certain_pair_score
+        )
         for kind, score, reason, ev_a, ev_b, salience in compare_claims(a, b, links, config):
+            if belief < LOOSE_PAIR:
+                reason += " (the two claims are only loosely aligned)"
             rows.append(
                 (
                     pair["event_id"],
@@ -97,10 +102,13 @@ def diverge(
                     reason,
                     _json(ev_a),
                     _json(ev_b),
-                    salience,
+                    round(salience * belief, 3),
                 )
             )
     return pl.DataFrame(rows, schema=DIVERGENCES_SCHEMA, orient="row")
+
+
+LOOSE_PAIR = 0.7  # below this share of a certain pair's score, the reason says the pair is loose
 
 
 def relations(claim_pairs: pl.DataFrame, divergences: pl.DataFrame) -> pl.DataFrame:

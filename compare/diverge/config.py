@@ -73,5 +73,9 @@ class DivergeConfig:
     # on the other side. FNC-1 DEV conflict ratio (disagree/agree, aligner of issue 12): 1 -> 2.39
     # (0.344 / 0.144), 2 -> 1.82, 3 -> 1.84; the earlier rule (a shared word within 8 words) 1.91.
     negation_reach: int = 1
+    # A difference is only as believable as the alignment it rests on: a row's salience is scaled
+    # by min(1, pair score / certain_pair_score), so a pair at the acceptance threshold (0.38)
+    # counts about half as much as one this strong (set by reading the sample events' pairs).
+    certain_pair_score: float = 0.7
     top_terms: int = 30  # term contrasts kept per document (highest z)
     prior_scale: float = 1.0  # Dirichlet prior = prior_scale x the event's pooled counts
