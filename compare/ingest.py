@@ -18,7 +18,10 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
+import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,11 +61,19 @@ FIELDS = ("doc_id", "event_id", "source", "source_kind", "title", "date", "lang"
 ALIASES = {"outlet": "source", "published": "date"}
 MIN_WORDS = 6  # a scraped line shorter than this with no terminal punctuation is furniture
 JACCARD_DUPLICATE = 0.9
+MAX_EVENT_ID_CHARS = 200  # event ids name report files and export folders
 
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _CONTINUES = re.compile(r"^[a-z]")  # a line starting lowercase continues a hard-wrapped sentence
 _TOKEN = re.compile(r"\w+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A valid UTF-8 sequence of two to four bytes: a file holding one is UTF-8, whatever else it holds.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 
 
 @dataclass
@@ -82,6 +93,15 @@ def ingest(paths: Sequence[str | Path], *, skip_bad: bool = False) -> Ingested:
     for path in _expand(paths, skip_bad, skipped):
         try:
             file_records, file_warnings = _read_file(path)
+        except OSError as exc:  # deleted, replaced or made unreadable since the folder was listed
+            error = InputError(
+                f"Cannot read '{path}': {exc.strerror or exc}. It changed while being read:"
+                " check the file and run again, or pass --skip-bad."
+            )
+            if not skip_bad:
+                raise error from None
+            skipped.append((str(path), str(error)))
+            continue
         except InputError as exc:
             if not skip_bad:
                 raise
@@ -112,7 +132,7 @@ def _expand(paths: Sequence[str | Path], skip_bad: bool, skipped: list) -> list[
     for raw in paths:
         path = Path(raw)
         try:
-            found = _files_in(path)
+            found = _files_in(path, skipped)
         except InputError as exc:
             if not skip_bad:
                 raise
@@ -125,7 +145,9 @@ def _expand(paths: Sequence[str | Path], skip_bad: bool, skipped: list) -> list[
     return files
 
 
-def _files_in(path: Path) -> list[Path]:
+def _files_in(path: Path, skipped: list) -> list[Path]:
+    """The supported files of a file or folder. Links inside a folder are followed only when they
+    point inside it; others (and dangling ones) go to `skipped`, whatever --skip-bad says."""
     if not path.exists():
         raise InputError(f"Cannot read '{path}': no such file or folder. Check the path.")
     if path.is_file():
@@ -137,11 +159,9 @@ def _files_in(path: Path) -> list[Path]:
         return [path]
     files = sorted(
         p
-        for p in path.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUPPORTED
+        for p in _walk(path, skipped)
+        if p.suffix.lower() in SUPPORTED
         and p.name.lower() != "readme.md"  # a folder's README describes the folder
-        and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )
     if not files:
         raise InputError(
@@ -149,6 +169,33 @@ def _files_in(path: Path) -> list[Path]:
             "Pass a folder of documents."
         )
     return files
+
+
+def _walk(folder: Path, skipped: list) -> list[Path]:
+    """Regular files under `folder` (hidden names skipped); links out of it are not followed."""
+    root = folder.resolve()
+    found = []
+    for parent, dirs, names in os.walk(folder):  # os.walk does not descend into linked folders
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in [*dirs, *names]:
+            entry = Path(parent) / name
+            if name.startswith(".") or (name in dirs and not entry.is_symlink()):
+                continue
+            if entry.is_symlink():
+                target = entry.resolve()
+                if not target.exists():
+                    skipped.append((str(entry), "a link to nothing (dangling); not followed."))
+                    continue
+                if not target.is_relative_to(root):
+                    skipped.append(
+                        (str(entry), f"a link out of '{folder}' (to '{target}'); not followed.")
+                    )
+                    continue
+                if target.is_dir():  # a link to a folder inside: its files are listed anyway
+                    continue
+            if entry.is_file():
+                found.append(entry)
+    return found
 
 
 # --- reading one file ----------------------------------------------------------------------------
@@ -163,12 +210,14 @@ def _read_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         raise InputError(f"Cannot read '{path}': the file is empty. Remove it or pass --skip-bad.")
     if suffix in TEXT_SUFFIXES + HTML_SUFFIXES and size > MAX_DOC_BYTES:
         raise _too_big(f"'{path}'")
-    text = _decode(path.read_bytes(), path)
-    if suffix == ".jsonl":
-        return _read_jsonl(text, path)
-    if suffix == ".csv":
-        return _read_csv(text, path)
     warnings: list[str] = []
+    text = _decode(path.read_bytes(), path, warnings)
+    if suffix == ".jsonl":
+        records, row_warnings = _read_jsonl(text, path)
+        return records, warnings + row_warnings
+    if suffix == ".csv":
+        records, row_warnings = _read_csv(text, path)
+        return records, warnings + row_warnings
     fields = _sidecar(path, warnings)
     if suffix in HTML_SUFFIXES:
         body = _html_text(text, path, fields)
@@ -179,8 +228,13 @@ def _read_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return [record], warnings
 
 
-def _decode(data: bytes, path: Path) -> str:
-    """utf-8 (BOM optional), utf-16 with BOM, else latin-1 when that reads as mostly text."""
+def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
+    """utf-8 (BOM optional), utf-16 with BOM, else latin-1 when that reads as mostly text.
+
+    A file with at least one valid multi-byte UTF-8 sequence is UTF-8 even with a few bad bytes:
+    those become U+FFFD and a warning gives their byte offsets (Latin-1 would garble every
+    non-ASCII character instead). Latin-1 is read only when no such sequence exists, with a note.
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(
         codecs.BOM_UTF32_LE
     ):
@@ -200,6 +254,16 @@ def _decode(data: bytes, path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    if _UTF8_MULTIBYTE.search(data):
+        offsets = _bad_utf8_offsets(data)
+        shown = ", ".join(map(str, offsets[:5])) + (
+            f" (+{len(offsets) - 5} more)" * (len(offsets) > 5)
+        )
+        warnings.append(
+            f"'{path}' is UTF-8 with {len(offsets)} invalid byte(s) at offset(s) {shown}; they were"
+            " replaced with U+FFFD. Re-save it as UTF-8 to keep those characters."
+        )
+        return data.decode("utf-8-sig", errors="replace")
     text = data.decode("latin-1")
     printable = sum(ch.isprintable() or ch.isspace() for ch in text)
     if printable < 0.95 * len(text):
@@ -207,7 +271,20 @@ def _decode(data: bytes, path: Path) -> str:
             f"Cannot read '{path}': its text encoding is not UTF-8, UTF-16 or Latin-1. "
             "Re-save it as UTF-8."
         )
+    warnings.append(f"'{path}' is not UTF-8; read it as Latin-1. Re-save it as UTF-8 if it is not.")
     return text
+
+
+def _bad_utf8_offsets(data: bytes) -> list[int]:
+    offsets, position, view = [], 0, memoryview(data)
+    while position < len(data):
+        try:
+            codecs.utf_8_decode(view[position:], "strict", True)
+            break
+        except UnicodeDecodeError as exc:
+            offsets.append(position + exc.start)
+            position += exc.end
+    return offsets
 
 
 def _control_share(data: bytes | str) -> float:
@@ -252,12 +329,25 @@ def _sidecar(path: Path, warnings: list[str]) -> dict[str, Any]:
 
 def _yaml_mapping(raw: str, where: str) -> dict[str, Any]:
     try:
+        # Anchors and aliases are refused before anything is built: nested aliases expand
+        # exponentially (a 445-byte "billion laughs" grew to 3 GB).
+        for token in yaml.scan(raw, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+                raise InputError(
+                    f"Cannot read {where}: YAML anchors and aliases ('&name', '*name') are not"
+                    f" accepted (line {token.start_mark.line + 1}). Write each value out in full."
+                )
         value = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         at = f" line {line + 1}" if line is not None else ""
         raise InputError(
             f"Cannot read {where}: invalid YAML{at}. Fix it as 'key: value' lines."
+        ) from None
+    except ValueError as exc:  # a date like 2023-02-30, an integer too long to convert
+        raise InputError(
+            f"Cannot read {where}: a value cannot be read ({exc}). Fix it, or quote it to keep"
+            " it as text."
         ) from None
     if value is None:
         return {}
@@ -300,6 +390,11 @@ def _read_jsonl(text: str, path: Path) -> tuple[list[dict[str, Any]], list[str]]
             raise InputError(
                 f"Cannot read '{path}' line {number}: not valid JSON ({exc.msg}). "
                 "Fix the line or pass --skip-bad."
+            ) from None
+        except ValueError as exc:  # an integer too long to convert
+            raise InputError(
+                f"Cannot read '{path}' line {number}: a value cannot be read ({exc}). "
+                "Write long ids as strings, or pass --skip-bad."
             ) from None
         if not isinstance(row, dict):
             raise InputError(
@@ -359,12 +454,35 @@ def _table_records(
                 "Give each document its text under 'text'."
             )
         row = {str(key): value for key, value in row.items()}
+        _check_types(row, f"'{path}' {unit} {number}")
         body = row.pop("text")
         records.append(
             _record(row, body, f"{path}:{number}", path, scrape=False, warnings=warnings)
         )
     # One warning per file for extra columns, not one per row.
     return records, sorted(set(warnings))
+
+
+def _check_types(row: dict[str, Any], where: str) -> None:
+    """`text` must be text, and the known fields text, numbers or dates; NaN is no id."""
+    for key, value in row.items():
+        name = ALIASES.get(key, key)
+        if name == "text" and value is not None and not isinstance(value, str):
+            kind = "bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
+            raise InputError(
+                f"Cannot read {where}: column 'text' holds {kind}, not text. Store the document"
+                " text as a string, or pass --skip-bad."
+            )
+        if name not in FIELDS or value is None:
+            continue
+        if isinstance(value, (list, tuple, dict, bytes, bytearray)) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
+            shown = type(value).__name__ if not isinstance(value, float) else str(value)
+            raise InputError(
+                f"Cannot read {where}: column '{key}' holds {shown}, not text, a number or a"
+                f" date. Fix the value of '{key}', or pass --skip-bad."
+            )
 
 
 # --- one record ----------------------------------------------------------------------------------
@@ -379,6 +497,9 @@ def _record(
     scrape: bool,
     warnings: list[str],
 ) -> dict[str, Any]:
+    label = f"'{where}'"
+    if scrape:
+        _check_types(fields, label)
     known: dict[str, str | None] = {}
     extra: dict[str, Any] = {}
     for key, value in fields.items():
@@ -391,7 +512,6 @@ def _record(
                 warnings.append(f"'{path}': unknown key '{key}' kept as metadata.")
             else:
                 warnings.append(f"'{path}': unknown column '{key}' kept as metadata.")
-    label = f"'{where}'"
     if body is None or (isinstance(body, str) and not body.strip()):
         raise InputError(f"Cannot read {label}: the text is empty. Remove it or pass --skip-bad.")
     body = body if isinstance(body, str) else str(body)
@@ -403,16 +523,30 @@ def _record(
             f"Cannot read {label}: no text left after removing boilerplate and duplicates. "
             "Check that it holds article text, or pass --skip-bad."
         )
+    metadata = json.dumps(extra, sort_keys=True, ensure_ascii=False, default=str)
+    for name, value in [*known.items(), ("text", text), ("metadata", metadata)]:
+        if value is not None and _SURROGATE.search(value):
+            raise InputError(
+                f"Cannot read {label}: field '{name}' holds a lone surrogate"
+                f" ({_SURROGATE.search(value).group()!a}), which is not Unicode text. Fix the"
+                " escape sequence (a JSON \\uD800 must be followed by its pair), or pass --skip-bad."
+            )
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     event = known.get("event_id") or path.resolve().parent.name or "default"
+    if len(event) > MAX_EVENT_ID_CHARS:
+        raise InputError(
+            f"Cannot read {label}: its event_id '{event[:40]}...' is {len(event)} characters long;"
+            f" the limit is {MAX_EVENT_ID_CHARS}. Give it a shorter event_id (or folder name)."
+        )
     return {
         **{name: known.get(name) for name in FIELDS},
         "doc_id": known.get("doc_id") or sha[:16],
         "event_id": event,
         "text": text,
         "content_sha256": sha,
-        "path": where,
-        "metadata": json.dumps(extra, sort_keys=True, ensure_ascii=False, default=str),
+        # a file name that is not UTF-8 keeps its readable part
+        "path": where.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+        "metadata": metadata,
         "_explicit_id": known.get("doc_id") is not None,
     }
 
@@ -503,21 +637,29 @@ def _drop_duplicate_paragraphs(paragraphs: list[str]) -> list[str]:
     """Keep the first of paragraphs that are equal or have token Jaccard >= 0.9.
 
     Prefix filtering keeps this near-linear: with tokens in a fixed order, two sets with Jaccard
-    >= t share a token within their first |A| - ceil(t*|A|) + 1 tokens.
+    >= t share a token within their first |A| - ceil(t*|A|) + 1 tokens. The order is rarest token
+    first (ties by the token), so a token every paragraph shares is never in a prefix unless the
+    paragraphs are nearly that token alone; a length filter skips sets too unequal to match.
     """
+    keys = [paragraph.casefold() for paragraph in paragraphs]
+    token_sets = [frozenset(_TOKEN.findall(key)) for key in keys]
+    frequency = Counter(token for tokens in token_sets for token in tokens)
     kept: list[str] = []
     kept_tokens: list[frozenset[str]] = []
     exact: set[str] = set()
     index: dict[str, list[int]] = {}
-    for paragraph in paragraphs:
-        key = paragraph.casefold()
+    for paragraph, key, tokens in zip(paragraphs, keys, token_sets, strict=True):
         if key in exact:
             continue
-        tokens = frozenset(_TOKEN.findall(key))
-        ordered = sorted(tokens)
+        ordered = sorted(tokens, key=lambda token: (frequency[token], token))
         prefix = ordered[: _prefix_length(len(ordered))]
         candidates = {i for token in prefix for i in index.get(token, ())}
-        if any(_near_duplicate(tokens, kept_tokens[i]) for i in candidates):
+        if any(
+            _near_duplicate(tokens, kept_tokens[i])
+            for i in candidates
+            if JACCARD_DUPLICATE * len(kept_tokens[i]) <= len(tokens)
+            and JACCARD_DUPLICATE * len(tokens) <= len(kept_tokens[i])
+        ):
             continue
         exact.add(key)
         for token in prefix:

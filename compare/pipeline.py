@@ -52,30 +52,52 @@ def ingest_into(
     skip_bad: bool = False,
     group: str | None = None,
     embedder: Embedder | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> IngestSummary:
     """Ingest and segment `paths` into the store; documents already stored are left alone.
 
     `group="auto"` puts the new documents into events by content (compare/group.py): they join
     stored events or form new ones, whatever their folder or `event_id` field says.
+    When the input is refused, the files --skip-bad skipped are still told to `progress`.
     """
     result = ingest(paths, skip_bad=skip_bad)
+    try:
+        return _store_ingested(con, result, group, embedder)
+    except InputError:
+        for path, reason in result.skipped:
+            (progress or _quiet)(f"Skipped {path}: {reason}")
+        raise
+
+
+def _store_ingested(
+    con: duckdb.DuckDBPyConnection, result, group: str | None, embedder: Embedder | None
+) -> IngestSummary:
     docs = result.documents
     summary = IngestSummary(
         events=sorted(docs["event_id"].unique().to_list()),
         skipped=result.skipped,
         warnings=result.warnings,
     )
-    stored = con.sql("SELECT doc_id, content_sha256 FROM documents").pl()
-    clash = docs.join(stored, on="doc_id", suffix="_stored").filter(
-        pl.col("content_sha256") != pl.col("content_sha256_stored")
-    )
+    stored = con.sql("SELECT doc_id, content_sha256, event_id FROM documents").pl()
+    known = docs.join(stored, on="doc_id", suffix="_stored")
+    clash = known.filter(pl.col("content_sha256") != pl.col("content_sha256_stored"))
     if clash.height:
         row = clash.row(0, named=True)
         raise InputError(
             f"Document id '{row['doc_id']}' from '{row['path']}' is already stored with different"
             " text. Give the new version another doc_id, or rebuild the store."
         )
-    new = docs.join(stored, on="doc_id", how="anti")
+    moved = known.filter(pl.col("event_id") != pl.col("event_id_stored"))
+    if moved.height and group != "auto":
+        row = moved.row(0, named=True)
+        others = f" (and {moved.height - 1} more)" if moved.height > 1 else ""
+        raise InputError(
+            f"'{row['path']}'{others} is already stored under event '{row['event_id_stored']}'"
+            f" (doc_id '{row['doc_id']}'), not '{row['event_id']}': a document belongs to one"
+            f" event. To keep it there, give it event_id '{row['event_id_stored']}'; to move it,"
+            " rebuild the store (delete it and run again on the files in their new folders)."
+        )
+    new = docs.join(stored.drop("event_id"), on="doc_id", how="anti")
     summary.unchanged = docs.height - new.height
     if group == "auto" and new.height:
         new = _grouped(con, new, embedder)

@@ -15,6 +15,7 @@ taking `$vector` may load the embedding model, and only when it is given `text` 
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from collections.abc import Mapping
@@ -91,7 +92,18 @@ def load_query(name_or_file: str | Path) -> Query:
         path = Path(text)
         if not path.is_file():
             raise InputError(f"No query file '{path}'. Give an existing .sql file or a query name.")
-        return parse_query(path.stem, path.read_text(encoding="utf-8"))
+        # Only .sql files are read: an error about another file would quote its content.
+        if path.suffix.lower() != ".sql":
+            raise InputError(
+                f"'{path}' is not a .sql file. Give a query file ending in .sql, or a query name."
+            )
+        try:
+            return parse_query(path.stem, path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, OSError) as exc:
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+            raise InputError(
+                f"Cannot read query file '{path}': {reason}. Save it as UTF-8 SQL."
+            ) from None
     resource = resources.files("compare.queries").joinpath(f"{text}.sql")
     if not resource.is_file():
         raise InputError(
@@ -123,12 +135,23 @@ def run_query(
         )
     query = load_query(name_or_file) if sql is None else parse_query("--sql", sql)
     user_sql = sql is not None or Path(str(name_or_file)).is_file()
-    con = store.open_store(db, read_only=True)
+    con = _sandboxed(db)
     try:
         query = _checked(con, query)
         values = _bind(con, query, dict(params or {}), event_id, model)
         try:
             return con.sql(query.sql, params=values).pl()
+        except (duckdb.InterruptException, RuntimeError) as exc:
+            # Ctrl-C / SIGTERM while DuckDB works arrives as "Query interrupted": exit 130
+            if isinstance(exc, RuntimeError) and "interrupted" not in str(exc).lower():
+                raise
+            raise KeyboardInterrupt from None
+        except duckdb.PermissionException as exc:
+            raise InputError(
+                f"Query '{query.name}' reaches outside the store ({str(exc).splitlines()[0]})."
+                " 'query' sees the store's tables and views only; read your own files with the"
+                " duckdb client."
+            ) from None
         except duckdb.ConversionException as exc:
             raise InputError(f"Query '{query.name}' cannot use a parameter value: {exc}") from None
         except duckdb.CatalogException as exc:
@@ -146,6 +169,39 @@ def run_query(
             raise InputError(f"Query '{query.name}' failed: {exc}") from None
     finally:
         con.close()
+
+
+def _sandboxed(db: str | Path | None) -> duckdb.DuckDBPyConnection:
+    """A connection that sees the store only: no files, no network, no extension loading, no
+    Python variables, and SQL cannot turn any of this back on.
+
+    These settings hold for a whole DuckDB instance, so the store is attached read-only to a
+    private in-memory instance rather than opened directly: other connections to it in this
+    process (a notebook's, the report's) keep theirs.
+    """
+    path = Path(db or store.default_db())
+    store.open_store(path, read_only=True).close()  # exists, complete, this schema version
+    con = duckdb.connect(":memory:")
+    try:
+        # ATTACH takes no parameters; the path is a quoted literal
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS store (READ_ONLY)")
+        con.execute("USE store")
+        _lock_down(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    for setting in (
+        "autoinstall_known_extensions = false",
+        "autoload_known_extensions = false",
+        "enable_external_access = false",
+        "python_enable_replacements = false",
+        "lock_configuration = true",
+    ):
+        con.execute(f"SET {setting}")
 
 
 def _checked(con: duckdb.DuckDBPyConnection, query: Query) -> Query:
@@ -247,6 +303,9 @@ def _embed(con: duckdb.DuckDBPyConnection, text: str, model: str | Path | None) 
 
 def format_rows(rows: pl.DataFrame, fmt: str, *, width: int = 120) -> str:
     """Rows as a terminal table, CSV (lists as JSON) or one JSON array of objects."""
+    binary = [c for c, t in rows.schema.items() if t == pl.Binary]
+    if binary and fmt in ("json", "csv"):  # BLOBs as hex text: CSV and JSON have no bytes
+        rows = rows.with_columns(pl.col(c).bin.encode("hex") for c in binary)
     if fmt == "json":
         return json.dumps(rows.to_dicts(), default=str, ensure_ascii=False)
     if fmt == "csv":
@@ -303,10 +362,17 @@ def _records(rows: pl.DataFrame, width: int) -> str:
 def write_rows(rows: pl.DataFrame, fmt: str, path: str | Path) -> Path:
     """Write rows to `path` in `fmt` (parquet keeps the column types)."""
     path = Path(path)
-    if fmt == "parquet":
-        rows.write_parquet(path)
-    else:
-        path.write_text(format_rows(rows, fmt) + "\n", encoding="utf-8")
+    text = None if fmt == "parquet" else format_rows(rows, fmt) + "\n"
+    try:
+        if text is None:
+            rows.write_parquet(path)
+        else:
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write '{path}': {exc.strerror or exc}. Give a file in an existing folder"
+            " you can write to."
+        ) from None
     return path
 
 
@@ -324,7 +390,7 @@ def export_store(
     try:
         counts = store.table_counts(con)
         counts["meta"] = con.execute("SELECT count(*) FROM meta").fetchall()[0][0]
-        out.mkdir(parents=True, exist_ok=True)
+        writable_folder(out)
         written = []
         for table, rows in counts.items():
             relation = con.sql(f"SELECT * FROM {table}")  # table names come from the schema
@@ -338,3 +404,18 @@ def export_store(
     finally:
         con.close()
     return written
+
+
+def writable_folder(path: Path) -> Path:
+    """Make the folder `path` (and its parents) and check a file can be written in it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".narrative-compare-{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write to the folder '{path}': {exc.strerror or exc}. Give a folder you can"
+            " write to."
+        ) from None
+    return path

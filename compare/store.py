@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -33,26 +33,42 @@ def default_db() -> str:
 
 
 def open_store(
-    path: str | Path | None = None, *, read_only: bool = False, wait: float = 0
+    path: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    wait: float = 0,
+    create: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the store at `path`; read-only connections never create or write.
+    """Open the store at `path`, creating it when `create` (run, ingest); read-only connections
+    never create or write. A DuckDB file with other tables and no `meta` is not adopted.
 
-    DuckDB lets one process write a file at a time; while another holds it, retry for `wait` seconds.
+    DuckDB lets one process write a file at a time; while another holds it, retry for `wait` seconds
+    (`on_wait` is told once when waiting starts).
     """
     path = Path(path or default_db())
-    if read_only and not path.exists():
+    if (read_only or not create) and not path.exists():
         raise StoreError(
             f"No store at '{path}'. Run 'narrative-compare run PATH --db {path}' to build one."
         )
     try:
-        con = connect(path, read_only=read_only, wait=wait)
+        con = connect(path, read_only=read_only, wait=wait, on_wait=on_wait)
     except StoreBusy:
         raise StoreBusy(
             f"The store '{path}' is in use by another process. Wait for it to finish,"
             " or pass --wait SECONDS to wait for it."
         ) from None
+    _check_complete(con, path)
     version = _schema_version(con)
     if version is None and not read_only:
+        foreign = _tables(con)
+        if foreign:
+            con.close()
+            raise StoreError(
+                f"'{path}' is a DuckDB file with other tables ({', '.join(foreign[:5])}) and no"
+                " narrative-compare store in it; it is left as it was. Pass another --db path"
+                " (a new file is created there)."
+            )
         con.execute(resources.files("compare").joinpath("schema.sql").read_text())
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     elif version != SCHEMA_VERSION:
@@ -83,22 +99,60 @@ class transaction:
 
 
 def connect(
-    path: str | Path, *, read_only: bool = False, wait: float = 0
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    wait: float = 0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection to `path`. DuckDB lets one process write a file at a time: while
-    another holds it, retry for `wait` seconds, then raise StoreBusy."""
+    another holds it, retry for `wait` seconds (telling `on_wait` once), then raise StoreBusy."""
     deadline = time.monotonic() + wait
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
+        except duckdb.Error as exc:
+            if not isinstance(exc, duckdb.IOException) or "lock" not in str(exc).lower():
                 raise StoreError(
-                    f"Cannot open the store '{path}': {exc}. Is it a DuckDB file?"
+                    f"Cannot open the store '{path}': {str(exc).splitlines()[0]}. Is it a"
+                    " DuckDB file? If it was cut short (a full disk, a partial copy), restore it"
+                    " or rebuild it with 'narrative-compare run'."
                 ) from None
             if time.monotonic() >= deadline:
                 raise StoreBusy(f"'{path}' is in use by another process.") from None
+            if on_wait is not None:
+                on_wait(
+                    f"The store '{path}' is in use by another process; waiting up to {wait:g} s."
+                )
+                on_wait = None
             time.sleep(0.2)
+
+
+def _check_complete(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a store file shorter than its own header says (cut short by a full disk or a copy):
+    DuckDB opens it and fails later, in the middle of a command."""
+    if Path(f"{path}.wal").exists():  # blocks may still live in the write-ahead log
+        return
+    block_size, total_blocks = con.execute(
+        "SELECT block_size, total_blocks FROM pragma_database_size()"
+    ).fetchall()[0]
+    if path.stat().st_size < block_size * total_blocks + 3 * 4096:  # three 4 KiB headers
+        con.close()
+        raise StoreError(
+            f"The store '{path}' is truncated: {path.stat().st_size} bytes, its header names"
+            f" {block_size * total_blocks + 3 * 4096}. Restore it from a copy, or delete it and"
+            " rebuild it with 'narrative-compare run'."
+        )
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND NOT temporary ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -72,6 +72,25 @@ def counts(db: Path) -> dict[str, int]:
         con.close()
 
 
+def snapshot(db: Path) -> dict[str, tuple[int, str]]:
+    """(row count, digest of the rows) of every table: equal before and after a command that
+    failed. The digest is order-free and covers every column, so an update in place shows too."""
+    from compare import store
+
+    con = store.open_store(db, read_only=True)
+    try:
+        tables = [*store.EVENT_TABLES, "embeddings", "meta"]
+        return {
+            table: con.execute(
+                f"SELECT count(*), coalesce(md5(string_agg(h, ',' ORDER BY h)), '')"
+                f" FROM (SELECT md5(t::VARCHAR) AS h FROM {table} t)"
+            ).fetchall()[0]
+            for table in tables
+        }
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
     from compare.embed import SentenceTransformerEmbedder

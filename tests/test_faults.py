@@ -1,11 +1,13 @@
 """Nothing lost, nothing crashes: bad input, interruption, concurrent use (issue 7).
 
-Every failing command is checked for a one-line `Error:` naming the file, exit code 2, and equal
-row counts in the store before and after.
+Every failing command is checked for a one-line `Error:` naming the file, exit code 2, and the
+same store before and after (row counts and a digest of every table's rows). Issue 18's hostile and
+odd inputs (hangs, bombs, tracebacks, silent damage) follow the issue 7 cases.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -25,7 +27,7 @@ from compare.errors import InputError
 from compare.ingest import ingest
 from compare.pipeline import align_store, ingest_into
 from compare.segment import segment
-from tests.conftest import SAMPLE, counts, write
+from tests.conftest import SAMPLE, counts, snapshot, write
 
 SENTENCE = "The council of {city} approved {n} new measures on {day} after a long debate."
 
@@ -88,10 +90,28 @@ BAD = [
 @pytest.mark.parametrize("kind", BAD)
 def test_bad_input_one_line_error_and_store_unchanged(kind, sample_copy, tmp_path):
     path, words = bad_case(kind, tmp_path)
-    before = counts(sample_copy)
+    before = snapshot(sample_copy)
     line = assert_refused(cli("ingest", str(path), "--db", str(sample_copy)), path.name)
     assert words.lower() in line.lower()
-    assert counts(sample_copy) == before
+    assert snapshot(sample_copy) == before
+
+
+@pytest.mark.parametrize("kind", ["missing", "binary", "malformed-jsonl"])
+def test_bad_input_through_run_leaves_the_store_and_out_unchanged(kind, sample_copy, tmp_path):
+    path, words = bad_case(kind, tmp_path)
+    before, out = snapshot(sample_copy), tmp_path / "out"
+    line = assert_refused(
+        cli("run", str(path), "--db", str(sample_copy), "--out", str(out)), path.name
+    )
+    assert words.lower() in line.lower()
+    assert snapshot(sample_copy) == before and not out.exists()
+
+
+def test_align_with_an_unknown_event_leaves_the_store_unchanged(sample_copy):
+    before = snapshot(sample_copy)
+    line = assert_refused(cli("align", "--db", str(sample_copy), "--event", "nope"), "nope")
+    assert "Unknown event" in line
+    assert snapshot(sample_copy) == before
 
 
 def test_skip_bad_ingests_the_rest_and_lists_the_skipped_at_the_end(sample_copy, tmp_path):
@@ -140,12 +160,12 @@ def test_document_without_sentence_boundaries_keeps_all_its_text(tmp_path):
 def test_same_id_different_text_is_refused(sample_copy, tmp_path):
     write(tmp_path / "a" / "one.md", "---\ndoc_id: x1\n---\nThe first text says one thing.\n")
     write(tmp_path / "b" / "two.md", "---\ndoc_id: x1\n---\nThe second text says another thing.\n")
-    before = counts(sample_copy)
+    before = snapshot(sample_copy)
     line = assert_refused(
         cli("ingest", str(tmp_path / "a"), str(tmp_path / "b"), "--db", str(sample_copy)), "x1"
     )
     assert "one.md" in line and "two.md" in line
-    assert counts(sample_copy) == before
+    assert snapshot(sample_copy) == before
 
 
 def test_unknown_front_matter_keys_are_kept_with_a_warning(tmp_path):
@@ -323,3 +343,309 @@ def test_hostile_markup_is_escaped_in_the_report(tmp_path):
     assert "<img src=x onerror" not in html
     assert 'href="javascript:' not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- issue 18: hostile and odd input, round two -----------------------------------------------
+
+
+def refused_by_ingest(db: Path, *args: str) -> str:
+    """Run `ingest ARGS --db db`; it must be refused in one line and leave the store as it was."""
+    before = snapshot(db)
+    result = cli("ingest", *args, "--db", str(db))
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("Error: ") and "Traceback" not in result.stderr, result.stderr
+    assert snapshot(db) == before
+    return line
+
+
+def test_a_long_line_reaches_pysbd_in_short_windows_once_each(tmp_path, monkeypatch):
+    seg = importlib.import_module("compare.segment")  # `compare.segment` is also a function
+
+    seen: list[int] = []
+    real = seg._segmenter()
+
+    class Recording:
+        def segment(self, text):
+            seen.append(len(text))
+            return real.segment(text)
+
+    monkeypatch.setattr(seg, "_segmenter", lambda: Recording())
+    line = ("lorem ipsum dolor sit amet consectetur " * 1000)[:40_000]  # no sentence end
+    spans = seg.split_sentences(line)
+    assert max(seen) <= seg.PIECE_CHARS and sum(seen) == len(line)  # linear: each char once
+    assert all(e - s <= seg.PIECE_CHARS for s, e in spans)
+    assert "".join(line[s:e] for s, e in spans).replace(" ", "") == line.replace(" ", "")
+    seen.clear()
+    prose = "The minister spoke on Monday. Gen. Lee met J. Smith in Paris. " * 2000
+    spans = seg.split_sentences(prose)  # longer than LONG_LINE_CHARS: split by rule
+    assert not seen and len(spans) == 4000
+    assert prose[slice(*spans[1])] == "Gen. Lee met J. Smith in Paris."
+
+
+def test_a_200k_one_line_document_is_segmented_whole(tmp_path):
+    prose = ("The talks were useful, the ministry said on Monday. " * 4000).strip()
+    docs = ingest([write(tmp_path / "ev" / "one-line.txt", prose)]).documents
+    claims = segment(docs)
+    assert claims.height == 4000 and set(claims["text"]) == {prose[:51]}
+    assert claims["speaker"][0] == "the ministry"
+
+
+def test_duplicate_paragraph_check_compares_a_bounded_number_of_pairs(monkeypatch):
+    ing = importlib.import_module("compare.ingest")
+
+    calls = []
+    real = ing._near_duplicate
+    monkeypatch.setattr(ing, "_near_duplicate", lambda a, b: calls.append(1) or real(a, b))
+    text = "\n\n".join(f"Aardvark item{i} text{i * 7}." for i in range(8000))
+    assert ing.clean_text(text, scrape=False) == text  # all kept ...
+    assert len(calls) == 0  # ... without comparing the pairs that share only "aardvark"
+
+
+def _brute_force(paragraphs: list[str]) -> list[str]:
+    from compare.ingest import _TOKEN, _near_duplicate
+
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        key, tokens = paragraph.casefold(), frozenset(_TOKEN.findall(paragraph.casefold()))
+        if any(
+            key == k.casefold() or _near_duplicate(tokens, frozenset(_TOKEN.findall(k.casefold())))
+            for k in kept
+        ):
+            continue
+        kept.append(paragraph)
+    return kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(list("abcdefghijkl")), min_size=0, max_size=14),
+        max_size=25,
+    )
+)
+def test_duplicate_paragraph_check_equals_the_pairwise_definition(words):
+    from compare.ingest import _drop_duplicate_paragraphs
+
+    paragraphs = [" ".join(w) or "..." for w in words]
+    assert _drop_duplicate_paragraphs(paragraphs) == _brute_force(paragraphs)
+
+
+BOMB = "---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+BOMB += "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n---\n"
+
+
+@pytest.mark.parametrize("where", ["front-matter", "sidecar"])
+def test_yaml_anchors_and_aliases_are_refused(where, sample_copy, tmp_path):
+    body = "The minister met the envoy on Monday in the capital.\n"
+    if where == "front-matter":
+        path = write(tmp_path / "ev" / "bomb.md", BOMB + body)
+    else:
+        write(tmp_path / "ev" / "bomb.meta.yaml", BOMB.strip("-\n"))
+        path = write(tmp_path / "ev" / "bomb.html", f"<html><body><p>{body}</p></body></html>")
+    line = refused_by_ingest(sample_copy, str(path))
+    assert "bomb" in line and "aliases" in line and "line 1" in line  # of the YAML
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("date.md", "---\ndate: 2023-02-30\n---\nThe talks ended on Monday.\n", "day is out of"),
+        ("id.md", f"---\ndoc_id: {'9' * 5000}\n---\nThe talks ended on Monday.\n", "digits"),
+        ("id.jsonl", f'{{"doc_id": {"9" * 5000}, "text": "The talks ended."}}\n', "line 1"),
+    ],
+)
+def test_invalid_dates_and_huge_numbers_are_refused(name, content, words, sample_copy, tmp_path):
+    line = refused_by_ingest(sample_copy, str(write(tmp_path / "ev" / name, content)))
+    assert name in line and words in line
+
+
+@pytest.mark.parametrize("field", ["title", "source", "mood"])
+def test_lone_surrogates_are_refused(field, sample_copy, tmp_path):
+    row = f'{{"text": "The talks ended on Monday.", "{field}": "x\\ud800y"}}\n'
+    line = refused_by_ingest(sample_copy, str(write(tmp_path / "ev" / "s.jsonl", row)))
+    assert "s.jsonl:1" in line and "surrogate" in line
+
+
+def test_a_file_deleted_while_ingesting_is_an_error_not_a_traceback(sample_copy, tmp_path):
+    ing = importlib.import_module("compare.ingest")
+
+    folder = tmp_path / "ev"
+    write(folder / "a.md", "The minister met the envoy on Monday.\n")
+    gone = write(folder / "b.md", "The envoy met the minister on Monday.\n")
+    real = ing._read_file
+
+    def vanishing(path):
+        if path == gone:
+            gone.unlink()
+        return real(path)
+
+    before = snapshot(sample_copy)
+    con = store.open_store(sample_copy)
+    try:
+        ing._read_file = vanishing
+        with pytest.raises(InputError, match=r"b\.md': No such file"):
+            ingest_into(con, [folder])
+    finally:
+        ing._read_file = real
+        con.close()
+    assert snapshot(sample_copy) == before
+
+
+def test_a_truncated_store_is_refused_by_every_command(sample_copy, tmp_path):
+    data = sample_copy.read_bytes()
+    cut = write(tmp_path / "cut.duckdb", data[: len(data) // 2])
+    for args in (["ingest", str(SAMPLE)], ["events"], ["query", "event_summary"], ["align"]):
+        line = assert_refused(cli(*args, "--db", str(cut)), "cut.duckdb")
+        assert "truncated" in line
+    assert cut.read_bytes() == data[: len(data) // 2]
+
+
+def test_an_event_id_over_200_characters_is_refused_at_ingest(sample_copy, tmp_path):
+    row = json.dumps({"text": "The talks ended on Monday.", "event_id": "e" * 201})
+    line = refused_by_ingest(sample_copy, str(write(tmp_path / "ev" / "long.jsonl", row + "\n")))
+    assert "201 characters" in line and "200" in line
+
+
+def test_a_duckdb_file_with_other_tables_is_not_adopted(tmp_path):
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE sales (n INTEGER); INSERT INTO sales VALUES (1)")
+    con.close()
+    line = assert_refused(cli("ingest", str(SAMPLE), "--db", str(other)), "other.duckdb")
+    assert "sales" in line and "another --db" in line
+    con = duckdb.connect(str(other), read_only=True)
+    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    con.close()
+    assert tables == ["sales"]
+
+
+def test_texts_stored_under_another_event_are_named_not_an_unknown_event(sample_copy, tmp_path):
+    moved = tmp_path / "other-event"
+    for doc in sorted(SAMPLE.glob("*.md"))[:2]:
+        write(moved / doc.name, doc.read_bytes())
+    write(moved / "broken.jsonl", '{"text": broken\n')
+    before = snapshot(sample_copy)
+    result = cli("run", str(moved), "--db", str(sample_copy), "--skip-bad", "--out", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert (
+        lines[-1].startswith("Error: ") and "already stored under event 'wagner-2023'" in lines[-1]
+    )
+    assert "Unknown event" not in result.stderr
+    assert any(line.startswith(f"Skipped {moved / 'broken.jsonl'}") for line in lines)
+    assert snapshot(sample_copy) == before
+
+
+def test_one_bad_byte_in_utf8_keeps_utf8_and_warns_with_the_offset(tmp_path):
+    data = "Le ministère a confirmé la réunion.".encode() + b"\xff" + " Fin à Pékin.".encode()
+    result = ingest([write(tmp_path / "ev" / "mixed.txt", data)])
+    assert result.documents["text"][0] == "Le ministère a confirmé la réunion.\ufffd Fin à Pékin."
+    assert any("offset(s) 38" in w and "mixed.txt" in w for w in result.warnings)
+    latin = ingest([write(tmp_path / "ev2" / "latin.txt", "Pékin, réunion.".encode("latin-1"))])
+    assert latin.documents["text"][0] == "Pékin, réunion."
+    assert any("Latin-1" in w for w in latin.warnings)
+
+
+@pytest.mark.parametrize(
+    ("row", "words"),
+    [
+        ('{"text": 42}', "'text' holds int"),
+        ('{"text": ["a", "b"]}', "'text' holds list"),
+        ('{"text": {"a": "b"}}', "'text' holds dict"),
+        ('{"text": "The talks ended.", "doc_id": NaN}', "'doc_id' holds nan, not text"),
+        ('{"text": "The talks ended.", "source": ["a"]}', "'source' holds list"),
+    ],
+)
+def test_wrong_typed_fields_are_refused_with_column_and_row(row, words, sample_copy, tmp_path):
+    path = write(tmp_path / "ev" / "typed.jsonl", '{"text": "A fine first row."}\n' + row + "\n")
+    line = refused_by_ingest(sample_copy, str(path))
+    assert "typed.jsonl' line 2" in line and words in line
+
+
+def test_parquet_bytes_and_nan_ids_are_refused(sample_copy, tmp_path):
+    import polars as pl
+
+    raw = tmp_path / "ev" / "raw.parquet"
+    raw.parent.mkdir(parents=True)
+    pl.DataFrame({"text": [b"The talks ended."]}).write_parquet(raw)
+    assert "'text' holds bytes" in refused_by_ingest(sample_copy, str(raw))
+    nan = tmp_path / "ev" / "nan.parquet"
+    pl.DataFrame({"text": ["The talks ended."], "doc_id": [float("nan")]}).write_parquet(nan)
+    assert "nan.parquet' row 1: column 'doc_id' holds nan" in refused_by_ingest(
+        sample_copy, str(nan)
+    )
+
+
+def test_links_out_of_the_folder_are_not_followed_and_are_listed(sample_copy, tmp_path):
+    outside = write(tmp_path / "secret.txt", "A private note that must never be ingested here.\n")
+    folder = tmp_path / "ev"
+    write(folder / "a.md", "The minister met the envoy on Monday.\n")
+    inside = write(tmp_path / "ev" / "sub" / "b.md", "The envoy met the minister on Monday.\n")
+    (folder / "out.txt").symlink_to(outside)
+    (folder / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "b-again.md").symlink_to(inside)
+    result = ingest([folder])
+    texts = sorted(result.documents["text"])
+    assert texts == sorted(p.read_text().strip() for p in (folder / "a.md", inside))
+    reasons = dict(result.skipped)
+    assert "link out of" in reasons[str(folder / "out.txt")]
+    assert "dangling" in reasons[str(folder / "gone.txt")]
+    run = cli("ingest", str(folder), "--db", str(sample_copy))
+    assert run.returncode == 0 and f"Skipped {folder / 'out.txt'}" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_text('/etc/hostname')",
+        "SELECT * FROM glob('/root/*')",
+        "SELECT * FROM read_csv('https://example.com/x.csv')",
+    ],
+)
+def test_query_sees_the_store_only(sql, sample_copy):
+    line = assert_refused(cli("query", "--sql", sql, "--db", str(sample_copy)), "--sql")
+    assert "sees the store's tables and views only" in line
+
+
+def test_query_file_that_is_not_sql_is_not_echoed(sample_copy, tmp_path):
+    secret = write(tmp_path / "notes.txt", "root:x:0:0:secret-token\n")
+    line = assert_refused(cli("query", str(secret), "--db", str(sample_copy)), "notes.txt")
+    assert "secret-token" not in line and "x:0:0" not in line
+
+
+def test_query_csv_and_json_write_blobs_as_hex(sample_copy):
+    sql = "SELECT 'ab'::BLOB AS b, 1 AS n"
+    csv = cli("query", "--sql", sql, "--format", "csv", "--db", str(sample_copy))
+    assert csv.returncode == 0 and csv.stdout.splitlines() == ["b,n", "6162,1"], csv.stderr
+    js = cli("query", "--sql", sql, "--format", "json", "--db", str(sample_copy))
+    assert json.loads(js.stdout) == [{"b": "6162", "n": 1}]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_a_long_query_exits_130(signum, sample_copy):
+    sql = "SELECT count(*) FROM range(1000000000000) a"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compare", "query", "--sql", sql, "--db", str(sample_copy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    fds = Path(f"/proc/{proc.pid}/fd")
+    # The query runs once the store is open (its file is among the process's open files).
+    while proc.poll() is None and not any(
+        os.path.realpath(fd) == str(sample_copy.resolve()) for fd in fds.iterdir()
+    ):
+        pass
+    proc.send_signal(signum)
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err, err
+
+
+def test_unwritable_query_output_and_export_folder(sample_copy, tmp_path):
+    blocker = write(tmp_path / "file", "not a folder")
+    sql = ["--sql", "SELECT 1 AS n", "--db", str(sample_copy)]
+    missing = tmp_path / "no" / "such" / "rows.csv"
+    assert_refused(cli("query", *sql, "--format", "csv", "--output", str(missing)), "rows.csv")
+    under = blocker / "rows.csv"
+    assert_refused(cli("query", *sql, "--format", "csv", "--output", str(under)), "rows.csv")
+    assert_refused(cli("export", str(blocker / "exports"), "--db", str(sample_copy)), "exports")
