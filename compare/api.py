@@ -9,13 +9,14 @@ the embedder built here once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
 from compare import store
 from compare.embed import load_embedder
-from compare.errors import InputError
+from compare.errors import InputError, NarrativeError
 from compare.pipeline import Engine, IngestSummary, Progress, align_store, ingest_into, quiet
 
 ENGINES = ("local", "ray")
@@ -45,11 +46,8 @@ def ingest_paths(
     progress: Progress = quiet,
 ) -> dict:
     """`narrative-compare ingest`: ingest + segment into the store at `db`."""
-    con = store.open_store(db, wait=wait)
-    try:
-        summary = ingest_into(con, paths, skip_bad=skip_bad)
-    finally:
-        con.close()
+    with _writer(db, wait, progress) as con:
+        summary = ingest_into(con, paths, skip_bad=skip_bad, progress=progress)
     _tell(summary, progress)
     return asdict(summary)
 
@@ -62,8 +60,8 @@ def align_events(
     wait: float = 0,
     progress: Progress = quiet,
 ) -> dict:
-    """`narrative-compare align`: embed + align + diverge what is stored."""
-    con = store.open_store(db, wait=wait)
+    """`narrative-compare align`: embed + align + diverge what is stored (never creates a store)."""
+    con = store.open_store(db, wait=wait, create=False, on_wait=progress)
     try:
         summary = align_store(con, load_embedder(model, progress=True), events=events)
     finally:
@@ -91,30 +89,34 @@ def run(
     `group="auto"` groups the documents into events by content instead of folders / event_id.
 
     `engine="ray"` embeds, aligns and diverges on a Ray cluster (`ray_address`, else a local one).
+
+    Whatever makes it fail with exit 2 is checked before the store or `out` is written: the ray
+    extra, an unwritable `out`, bad input, and no event of the input having two documents.
     """
     from compare.report import write_reports
 
     align = _engine(engine, address=ray_address)  # a missing extra fails before anything is written
-    con = store.open_store(db, wait=wait)
-    try:
+    store.writable_folder(Path(out), create=False)
+    with _writer(db, wait, progress) as con:
         embedder = load_embedder(model, progress=True)
-        ingested = ingest_into(con, paths, skip_bad=skip_bad, group=group, embedder=embedder)
+        ingested = ingest_into(
+            con,
+            paths,
+            skip_bad=skip_bad,
+            group=group,
+            embedder=embedder,
+            progress=progress,
+            require_pairs=True,
+        )
         for warning in ingested.warnings:
             progress(f"Warning: {warning}")
         touched = ingested.events
         aligned = align(con, embedder, events=touched, progress=progress)
-    finally:
-        con.close()
     for event_id in aligned.lonely_events:
         progress(f"Note: event '{event_id}' has one document: nothing to compare.")
     reports = write_reports(db=db, events=touched, out=out)
     for path, reason in ingested.skipped:
         progress(f"Skipped {path}: {reason}")
-    if touched and len(aligned.lonely_events) == len(touched):
-        raise InputError(
-            f"No event in {', '.join(map(str, paths))} has two documents, so there is nothing to"
-            " compare. Put each event's documents in one folder, or give them the same event_id."
-        )
     return {
         "documents": ingested.documents,
         "claims": aligned.claims,
@@ -125,6 +127,25 @@ def run(
         "reports": [str(p) for p in reports],
         "skipped": [path for path, _ in ingested.skipped],
     }
+
+
+@contextmanager
+def _writer(db: str | Path | None, wait: float, progress: Progress):
+    """A writable store for `run` and `ingest`; one this command created is removed again when the
+    command fails on the user's input, so exit 2 leaves no new file behind."""
+    path = Path(db or store.default_db())
+    created = not path.exists()
+    con = store.open_store(path, wait=wait, on_wait=progress)
+    try:
+        yield con
+    except NarrativeError:
+        con.close()
+        if created:
+            path.unlink(missing_ok=True)
+            Path(f"{path}.wal").unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
 
 
 _engine = engine  # `run` takes an `engine` name argument that hides the function

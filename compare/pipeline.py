@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -53,24 +54,47 @@ def ingest_into(
     group: str | None = None,
     embedder: Embedder | None = None,
     progress: Callable[[str], None] | None = None,
+    require_pairs: bool = False,
 ) -> IngestSummary:
     """Ingest and segment `paths` into the store; documents already stored are left alone.
 
     `group="auto"` puts the new documents into events by content (compare/group.py): they join
     stored events or form new ones, whatever their folder or `event_id` field says.
-    When the input is refused, the files --skip-bad skipped are still told to `progress`.
+    `require_pairs` (run) refuses, before anything is written, an input none of whose events
+    would have two documents. When the input is refused, the files --skip-bad skipped are still
+    told to `progress`.
     """
     result = ingest(paths, skip_bad=skip_bad)
     try:
-        return _store_ingested(con, result, group, embedder)
+        check = partial(_require_pairs, paths) if require_pairs else None
+        return _store_ingested(con, result, group, embedder, check)
     except InputError:
         for path, reason in result.skipped:
-            (progress or _quiet)(f"Skipped {path}: {reason}")
+            (progress or quiet)(f"Skipped {path}: {reason}")
         raise
 
 
+def _require_pairs(paths: Sequence[str | Path], stored: pl.DataFrame, new: pl.DataFrame) -> None:
+    """`stored`: (doc_id, event_id) of the store; `new`: the documents about to be added, with
+    the input's documents already stored among `stored`."""
+    counts = (
+        pl.concat([stored.select("event_id"), new.select("event_id")]).group_by("event_id").len()
+    )
+    touched = set(new["event_id"]) | set(stored.filter(pl.col("_input"))["event_id"])
+    if not counts.filter(pl.col("event_id").is_in(list(touched)) & (pl.col("len") >= 2)).height:
+        raise InputError(
+            f"No event in {', '.join(map(str, paths))} has two documents, so there is nothing to"
+            " compare; nothing was stored. Put each event's documents in one folder, or give"
+            " them the same event_id."
+        )
+
+
 def _store_ingested(
-    con: duckdb.DuckDBPyConnection, result, group: str | None, embedder: Embedder | None
+    con: duckdb.DuckDBPyConnection,
+    result,
+    group: str | None,
+    embedder: Embedder | None,
+    check: Callable[[pl.DataFrame, pl.DataFrame], None] | None,
 ) -> IngestSummary:
     docs = result.documents
     summary = IngestSummary(
@@ -99,8 +123,15 @@ def _store_ingested(
         )
     new = docs.join(stored.drop("event_id"), on="doc_id", how="anti")
     summary.unchanged = docs.height - new.height
+    if check is not None:
+        stored = stored.select(
+            "doc_id", "event_id", _input=pl.col("doc_id").is_in(docs["doc_id"].to_list())
+        )
+        check = partial(check, stored=stored)
     if group == "auto" and new.height:
-        new = _grouped(con, new, embedder)
+        new = _grouped(con, new, embedder, check)
+    elif check is not None:
+        check(new=new)
     if new.height:
         claims = segment(new)
         with transaction(con):
@@ -119,9 +150,13 @@ def _store_ingested(
 
 
 def _grouped(
-    con: duckdb.DuckDBPyConnection, new: pl.DataFrame, embedder: Embedder | None
+    con: duckdb.DuckDBPyConnection,
+    new: pl.DataFrame,
+    embedder: Embedder | None,
+    check: Callable[..., None] | None = None,
 ) -> pl.DataFrame:
-    """`new` with the event_id that `--group auto` gives it (vectors cached in the store)."""
+    """`new` with the event_id that `--group auto` gives it (vectors cached in the store).
+    `check` sees the grouped documents inside the transaction: refusing them drops the vectors."""
     from compare.group import group_documents
 
     existing = con.sql("SELECT doc_id, event_id, title, date, text FROM documents").pl()
@@ -129,7 +164,10 @@ def _grouped(
         assigned = group_documents(
             new, embedder or load_embedder(progress=True), existing=existing, con=con
         )
-    return new.drop("event_id").join(assigned, on="doc_id", how="left").select(new.columns)
+        grouped = new.drop("event_id").join(assigned, on="doc_id", how="left").select(new.columns)
+        if check is not None:
+            check(new=grouped)
+    return grouped
 
 
 @dataclass

@@ -15,7 +15,6 @@ taking `$vector` may load the embedding model, and only when it is given `text` 
 from __future__ import annotations
 
 import json
-import os
 import re
 import textwrap
 from collections.abc import Mapping
@@ -390,7 +389,7 @@ def export_store(
     try:
         counts = store.table_counts(con)
         counts["meta"] = con.execute("SELECT count(*) FROM meta").fetchall()[0][0]
-        writable_folder(out)
+        store.writable_folder(out)
         written = []
         for table, rows in counts.items():
             relation = con.sql(f"SELECT * FROM {table}")  # table names come from the schema
@@ -404,18 +403,3 @@ def export_store(
     finally:
         con.close()
     return written
-
-
-def writable_folder(path: Path) -> Path:
-    """Make the folder `path` (and its parents) and check a file can be written in it."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".narrative-compare-{os.getpid()}.tmp"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise InputError(
-            f"Cannot write to the folder '{path}': {exc.strerror or exc}. Give a folder you can"
-            " write to."
-        ) from None
-    return path

@@ -221,3 +221,26 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
         for t in (*EVENT_TABLES, "embeddings")
     }
+
+
+def writable_folder(path: Path, *, create: bool = True) -> Path:
+    """An output folder (reports, exports) that can be written: made with its parents when
+    `create`, else only checked (its nearest existing ancestor must be a folder we can write to)."""
+    try:
+        if not create:
+            existing = next(p for p in (path, *path.parents) if p.exists())
+            if not existing.is_dir():
+                raise NotADirectoryError(20, f"'{existing}' is a file")
+            if not os.access(existing, os.W_OK | os.X_OK):
+                raise PermissionError(13, f"'{existing}' is not writable")
+            return path
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".narrative-compare-{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write to the folder '{path}': {exc.strerror or exc}. Give a folder you can"
+            " write to."
+        ) from None
+    return path

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -188,11 +187,13 @@ def test_one_document_event_is_a_note_not_an_error(tmp_path):
     assert "event 'lonely' has one document" in result.stderr
     assert (out / "lonely.html").exists() and (out / "pair.html").exists()
 
+    (out / "lonely.html").unlink()
     only = cli(
         "run", str(tmp_path / "lonely"), "--db", str(tmp_path / "t.duckdb"), "--out", str(out)
     )
     assert only.returncode == 2 and "nothing to compare" in only.stderr
-    assert (out / "lonely.html").exists()
+    # checked before writing: no store file, no report (issue 18)
+    assert not (tmp_path / "t.duckdb").exists() and not (out / "lonely.html").exists()
 
 
 @settings(
@@ -285,30 +286,39 @@ def test_sigterm_during_a_real_run_leaves_a_consistent_store_that_resumes(tmp_pa
 
 
 def test_second_writer_is_told_the_store_is_in_use_and_can_wait(sample_copy):
-    before = counts(sample_copy)
-    holder = subprocess.Popen(
+    before = snapshot(sample_copy)
+    holder = subprocess.Popen(  # holds the store until it reads a line
         [
             sys.executable,
             "-c",
             (
-                "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
-                " print('held', flush=True); time.sleep(float(sys.argv[2]))"
+                "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+                " sys.stdin.readline(); c.close()"
             ),
             str(sample_copy),
-            "6",
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
     assert holder.stdout.readline().strip() == b"held"
     busy = cli("ingest", str(SAMPLE), "--db", str(sample_copy))
     line = assert_refused(busy, sample_copy.name)
     assert "in use by another process" in line
-    started = time.monotonic()
-    waited = cli("ingest", str(SAMPLE), "--db", str(sample_copy), "--wait", "60")
-    assert waited.returncode == 0, waited.stderr
-    assert time.monotonic() - started > 1  # it waited for the holder, then went ahead
-    holder.wait()
-    assert counts(sample_copy) == before  # the sample was already stored: nothing new
+    waiter = subprocess.Popen(
+        [sys.executable, "-m", "compare", "ingest", str(SAMPLE), "--db", str(sample_copy)]
+        + ["--wait", "600"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    # It says it waits, and it is still waiting while the holder keeps the store ...
+    note = waiter.stderr.readline().decode()
+    assert "in use by another process; waiting up to 600 s" in note, note
+    assert waiter.poll() is None
+    holder.communicate(b"release\n", timeout=60)
+    # ... then goes ahead once the store is free.
+    err = waiter.communicate(timeout=300)[1]
+    assert waiter.returncode == 0, err.decode()
+    assert snapshot(sample_copy) == before  # the sample was already stored: nothing new
 
 
 def test_readers_work_while_no_writer_holds_the_store(sample_copy, tmp_path):
@@ -649,3 +659,69 @@ def test_unwritable_query_output_and_export_folder(sample_copy, tmp_path):
     under = blocker / "rows.csv"
     assert_refused(cli("query", *sql, "--format", "csv", "--output", str(under)), "rows.csv")
     assert_refused(cli("export", str(blocker / "exports"), "--db", str(sample_copy)), "exports")
+
+
+def two_doc_event(folder: Path, event_id: str | None = None) -> Path:
+    head = f"---\nevent_id: '{event_id}'\n---\n" if event_id else ""
+    place = folder.name.capitalize()
+    write(folder / "a.md", head + f"The minister met the envoy on Monday in {place}.\n")
+    write(folder / "b.md", head + f"On Monday the envoy was received in {place} by the minister.\n")
+    return folder
+
+
+def test_events_whose_slugs_collide_get_their_own_reports_and_index_links(tmp_path):
+    from compare.report import report_summaries, slug
+
+    db, out = tmp_path / "s.duckdb", tmp_path / "out"
+    for name, event_id in (("one", "a-b"), ("two", "A b")):  # two runs, two events, one slug
+        result = cli(
+            "run", str(two_doc_event(tmp_path / name, event_id)), "--db", str(db), "--out", str(out)
+        )
+        assert result.returncode == 0, result.stderr
+    assert slug("a-b") == "a-b" and slug("A b").startswith("a-b-")
+    assert {p.name for p in out.glob("*.html")} == {"a-b.html", f"{slug('A b')}.html", "index.html"}
+    links = {r["event_id"]: r["href"] for r in report_summaries(out)}
+    assert links == {"a-b": "./a-b.html", "A b": f"./{slug('A b')}.html"}
+    index = (out / "index.html").read_text()
+    assert all(f'href="{href}"' in index for href in links.values())
+
+
+def test_run_checks_that_out_is_writable_before_writing_anything(sample_copy, tmp_path):
+    blocker = write(tmp_path / "file", "not a folder")
+    before = snapshot(sample_copy)
+    folder = two_doc_event(tmp_path / "fresh")
+    result = cli("run", str(folder), "--db", str(sample_copy), "--out", str(blocker / "reports"))
+    line = assert_refused(result, "reports")
+    assert "Cannot write to the folder" in line
+    assert snapshot(sample_copy) == before
+    report = cli("report", "--db", str(sample_copy), "--out", str(blocker / "reports"))
+    assert "Cannot write to the folder" in assert_refused(report, "reports")
+
+
+def test_a_foreign_html_in_out_is_left_out_of_the_index(sample_copy, tmp_path):
+    out = tmp_path / "out"
+    foreign = '<script type="application/json" id="nc-summary">["not", "ours"]</script>'
+    write(out / "stray.html", f"<html><head>{foreign}</head></html>")
+    write(out / "other.html", '<script type="application/json" id="nc-summary">{"a": 1}</script>')
+    result = cli("report", "--db", str(sample_copy), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    index = (out / "index.html").read_text()
+    assert "stray.html" not in index and "other.html" not in index
+    assert "wagner-2023.html" in index
+
+
+def test_run_with_no_event_of_two_documents_writes_nothing(sample_copy, tmp_path):
+    write(tmp_path / "lonely" / "c.md", "Only one outlet covered the flood in the north.\n")
+    before, out = snapshot(sample_copy), tmp_path / "out"
+    result = cli("run", str(tmp_path / "lonely"), "--db", str(sample_copy), "--out", str(out))
+    line = assert_refused(result, "lonely")
+    assert "nothing to compare" in line and "nothing was stored" in line
+    assert snapshot(sample_copy) == before and not out.exists()
+
+
+def test_align_and_report_do_not_create_a_store(tmp_path):
+    missing = tmp_path / "missing.duckdb"
+    for args in (["align"], ["report"], ["events"], ["export", str(tmp_path / "ex")]):
+        line = assert_refused(cli(*args, "--db", str(missing)), "missing.duckdb")
+        assert "No store at" in line
+    assert not missing.exists()

@@ -226,9 +226,18 @@ def test_report_does_not_load_a_model(report_store, tmp_path):
 
 
 def test_slugs_are_file_names_and_stay_distinct():
-    assert slug("Wagner 2023/x") == "wagner-2023-x"
-    assert slug("<script>") == "script" and slug("...") == "event"
-    assert slugs(["A b", "a-b", "c"]) == {"A b": "a-b", "a-b": "a-b-2", "c": "c"}
+    import hashlib
+
+    def tag(event_id):
+        return hashlib.sha256(event_id.encode()).hexdigest()[:8]
+
+    assert slug("wagner-2023") == "wagner-2023"  # an id that is already a file name stays as it is
+    assert slug("Wagner 2023/x") == f"wagner-2023-x-{tag('Wagner 2023/x')}"
+    assert slug("<script>") == f"script-{tag('<script>')}"
+    assert slug("...") == f"event-{tag('...')}"
+    # 'A b' and 'a-b' never share a file, whichever store or run they come from (issue 18)
+    assert slugs(["A b", "a-b", "c"]) == {"A b": f"a-b-{tag('A b')}", "a-b": "a-b", "c": "c"}
+    assert slugs(["A b"]) == {"A b": slug("A b")}
 
 
 # --- markup ----------------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ browser, so 8 documents (28 pairs) stay a few hundred kilobytes on top of plotly
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -60,8 +60,7 @@ def write_reports(
                 " Run 'narrative-compare run PATH' first."
             )
         names = slugs(known)
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = store.writable_folder(Path(out))
         paths = []
         for event_id in chosen:
             path = out / f"{names[event_id]}.html"
@@ -130,20 +129,20 @@ def build_report(con: duckdb.DuckDBPyConnection, event_id: str, *, title: str | 
 
 
 def slug(event_id: str) -> str:
-    """File name stem for an event: lower-case letters, digits, '.', '_' and '-'."""
-    text = re.sub(r"[^a-z0-9._-]+", "-", event_id.lower()).strip("-.")
-    return text or "event"
+    """File name stem for an event: lower-case letters, digits, '.', '_' and '-'.
+
+    When that is not the id itself, 8 hex digits of the id's sha256 follow ('A b' -> 'a-b-1f0c...'),
+    so two ids never share a file, across runs and stores, whatever other events exist.
+    """
+    text = re.sub(r"[^a-z0-9._-]+", "-", event_id.lower()).strip("-.")[:120] or "event"
+    if text == event_id:
+        return text
+    return f"{text}-{hashlib.sha256(event_id.encode('utf-8')).hexdigest()[:8]}"
 
 
 def slugs(event_ids: Sequence[str]) -> dict[str, str]:
-    """Slugs that stay distinct when two ids slug alike ('A b' and 'a-b'): later ones get a suffix."""
-    seen: Counter[str] = Counter()
-    names = {}
-    for event_id in sorted(event_ids):
-        base = slug(event_id)
-        seen[base] += 1
-        names[event_id] = base if seen[base] == 1 else f"{base}-{seen[base]}"
-    return names
+    """File name stems of `event_ids` (see `slug`)."""
+    return {event_id: slug(event_id) for event_id in event_ids}
 
 
 def report_summaries(out: Path) -> list[dict]:
@@ -160,16 +159,41 @@ def report_summaries(out: Path) -> list[dict]:
         match = pattern.search(head)
         if match:
             try:
-                reports.append({**json.loads(match.group(1)), "href": "./" + quote(path.name)})
+                summary = json.loads(match.group(1))
             except ValueError:
                 continue
+            if _is_summary(summary):  # a page of someone else's that borrowed the id is skipped
+                reports.append({**summary, "href": "./" + quote(path.name)})
     return sorted(reports, key=lambda r: (r.get("event_id", ""), r["href"]))
+
+
+def _is_summary(value) -> bool:
+    """Has the shape `views.summary` writes (what the index template reads)."""
+    counts = ("claims", "groups", "shared_by_all", "single_source", "aligned_pairs")
+    return (
+        isinstance(value, dict)
+        and all(isinstance(value.get(k), str) for k in ("event_id", "title", "dates"))
+        and isinstance(value.get("documents"), list)
+        and all(isinstance(d, str) for d in value["documents"])
+        and all(isinstance(value.get(k), int) for k in counts)
+        and isinstance(value.get("divergences"), dict)
+        and all(isinstance(n, int) for n in value["divergences"].values())
+        and isinstance(value.get("agreement"), list)
+        and all(isinstance(row, list) for row in value["agreement"])
+    )
 
 
 def _write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(
+            f"Cannot write the report '{path}': {exc.strerror or exc}. Give an --out folder you"
+            " can write to."
+        ) from None
 
 
 def _now() -> str:
