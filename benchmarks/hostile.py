@@ -42,12 +42,30 @@ def bench_clean() -> list[tuple[str, float, str]]:
 
 
 def bench_segment() -> list[tuple[str, float, str]]:
+    import importlib
+
+    segment = importlib.import_module("compare.segment")  # `compare.segment` is a function too
+
     rows = []
     no_end = ("lorem ipsum dolor sit amet consectetur " * 6000)[:200_000]
-    prose = (PROSE * (200_000 // len(PROSE) + 1))[:200_000]
-    for label, line in (("no sentence end", no_end), ("prose without line breaks", prose)):
+    sentences = PROSE.replace(", and", ". And")
+    prose = (sentences * (200_000 // len(sentences) + 1))[:200_000]
+    for label, line in (("no sentence end", no_end), ("prose", prose)):
         seconds, spans = timed(lambda line=line: split_sentences(line))
         rows.append((f"split_sentences: 200 KB line, {label}", seconds, f"{len(spans)} spans"))
+        # the same line through pysbd in 1000-character windows (what lines up to 50 KB get)
+        limit, segment.LONG_LINE_CHARS = segment.LONG_LINE_CHARS, 10**9
+        try:
+            seconds, spans = timed(lambda line=line: split_sentences(line))
+        finally:
+            segment.LONG_LINE_CHARS = limit
+        rows.append(
+            (
+                f"split_sentences: 200 KB line, {label}, pysbd windows",
+                seconds,
+                f"{len(spans)} spans",
+            )
+        )
     return rows
 
 
