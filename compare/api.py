@@ -131,16 +131,18 @@ def run(
 
 @contextmanager
 def _writer(db: str | Path | None, wait: float, progress: Progress):
-    """A writable store for `run` and `ingest`; one this command created is removed again when the
-    command fails on the user's input, so exit 2 leaves no new file behind."""
+    """A writable store for `run` and `ingest`. One this command created and left empty is removed
+    again when the command fails with a user error, so exit 2 leaves no new file behind (what a
+    failure after the first commit stored is kept: a re-run resumes from it)."""
     path = Path(db or store.default_db())
     created = not path.exists()
     con = store.open_store(path, wait=wait, on_wait=progress)
     try:
         yield con
     except NarrativeError:
+        empty = created and not any(store.table_counts(con).values())
         con.close()
-        if created:
+        if empty:
             path.unlink(missing_ok=True)
             Path(f"{path}.wal").unlink(missing_ok=True)
         raise
