@@ -17,6 +17,7 @@ from pathlib import Path
 from compare import store
 from compare.embed import load_embedder
 from compare.errors import InputError, NarrativeError
+from compare.lang import language_notes
 from compare.pipeline import Engine, IngestSummary, Progress, align_store, ingest_into, quiet
 
 ENGINES = ("local", "ray")
@@ -111,6 +112,9 @@ def run(
         for warning in ingested.warnings:
             progress(f"Warning: {warning}")
         touched = ingested.events
+        # Documents in a language the model does not declare; before the model runs.
+        for line in language_notes(con, touched, getattr(embedder, "languages", None)):
+            progress(line)
         aligned = align(con, embedder, events=touched, progress=progress)
     for event_id in aligned.lonely_events:
         progress(f"Note: event '{event_id}' has one document: nothing to compare.")

@@ -8,6 +8,9 @@ Two tiers: a sentence-transformers folder (the bundled all-MiniLM-L6-v2 by defau
 2 CPU threads), or a model2vec static model, the fast tier (thousands of texts/s, a few points of F1
 less; benchmarks/SCALE.md; `narrative-compare distill OUT` makes one). `load_embedder(path)` takes
 either and the folder's files decide which; `--model` goes through it.
+
+A model folder may declare the languages it was trained for (`embedder.languages`, read by
+`compare.lang.model_languages`); `run` warns when an event holds a document in another language.
 """
 
 from __future__ import annotations
@@ -95,6 +98,14 @@ class _ModelFolder:
                     digest.update(chunk)
         name = "all-MiniLM-L6-v2" if self.path == bundled_model_path() else self.path.name
         return f"{name}@{digest.hexdigest()[:12]}"
+
+    @cached_property
+    def languages(self) -> frozenset[str] | None:
+        """The languages the folder declares (`narrative_compare.json`, else the model card's
+        `language:`; compare/lang.py), None when it declares none. The bundled model: {'en'}."""
+        from compare.lang import model_languages
+
+        return model_languages(self.path)
 
 
 class SentenceTransformerEmbedder(_ModelFolder):

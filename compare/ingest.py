@@ -8,6 +8,8 @@ recursively in sorted order; a folder's README.md describes the folder and is no
 Every document text is cleaned: lines of a hard-wrapped paragraph are joined, scraped site furniture
 is dropped from plain-text scrapes and HTML output (patterns in `compare/data/boilerplate.txt`), and
 duplicate paragraphs are dropped (exact, or token Jaccard >= 0.9 within the document; first kept).
+None of this assumes Latin letters: words are counted and compared in any script (CJK text as
+character bigrams, `compare.lang.tokens`), and a document with no `lang` gets the detected one.
 The stored `text` is the kept paragraphs joined by a blank line; claim offsets index into it.
 """
 
@@ -32,6 +34,7 @@ from typing import Any
 import polars as pl
 import yaml
 
+from compare import lang
 from compare.errors import InputError
 
 DOCUMENTS_SCHEMA: dict[str, pl.DataType] = {
@@ -63,10 +66,15 @@ MIN_WORDS = 6  # a scraped line shorter than this with no terminal punctuation i
 JACCARD_DUPLICATE = 0.9
 MAX_EVENT_ID_CHARS = 200  # event ids name report files and export folders
 
-_TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
+# A sentence end, possibly inside closing quotes or brackets; full-width ones for CJK text.
+CLOSERS = "\"'”’»)\\]」』）》】〕"
+_TERMINAL = re.compile(f"[.!?…。！？][{CLOSERS}]*$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-_CONTINUES = re.compile(r"^[a-z]")  # a line starting lowercase continues a hard-wrapped sentence
-_TOKEN = re.compile(r"\w+")
+# A line starting lowercase (any alphabet) continues a hard-wrapped sentence; in CJK text, a line
+# after a long line that stopped mid-sentence (at a character or a comma) does.
+_CONTINUES = re.compile(r"^[^\W\d_]")
+_CJK_WRAPPED = re.compile(f"[{lang.CJK}，、；：]$")
+CJK_WRAP_MIN = 15  # shorter CJK lines without a sentence end are headings, not wrapped text
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A valid UTF-8 sequence of two to four bytes: a file holding one is UTF-8, whatever else it holds.
 _UTF8_MULTIBYTE = re.compile(
@@ -533,6 +541,8 @@ def _record(
             )
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     event = known.get("event_id") or path.resolve().parent.name or "default"
+    if not known.get("lang"):
+        known["lang"] = lang.detect(text)
     if len(event) > MAX_EVENT_ID_CHARS:
         raise InputError(
             f"Cannot read {label}: its event_id '{event[:40]}...' is {len(event)} characters long;"
@@ -607,6 +617,8 @@ def clean_text(text: str, *, scrape: bool = True) -> str:
             continue
         if paragraphs and not previous_blank and _joins(paragraphs[-1], line):
             paragraphs[-1] += " " + line
+        elif paragraphs and not previous_blank and _joins_cjk(paragraphs[-1], line):
+            paragraphs[-1] += line  # Chinese and Japanese put no space between wrapped lines
         else:
             paragraphs.append(line)
         previous_blank = False
@@ -616,14 +628,22 @@ def clean_text(text: str, *, scrape: bool = True) -> str:
 
 
 def _joins(previous: str, line: str) -> bool:
-    return not _TERMINAL.search(previous) and bool(_CONTINUES.match(line))
+    return not _TERMINAL.search(previous) and bool(_CONTINUES.match(line)) and line[0].islower()
+
+
+def _joins_cjk(previous: str, line: str) -> bool:
+    return (
+        len(previous) >= CJK_WRAP_MIN
+        and bool(_CJK_WRAPPED.search(previous))
+        and lang.is_cjk(line[0])
+    )
 
 
 def is_boilerplate(line: str) -> bool:
     """A scraped line that is site furniture: a pattern in boilerplate.txt, or short and no sentence."""
     if any(pattern.search(line) for pattern in _boilerplate_patterns()):
         return True
-    return len(line.split()) < MIN_WORDS and not _TERMINAL.search(line)
+    return lang.word_count(line) < MIN_WORDS and not _TERMINAL.search(line)
 
 
 @lru_cache(maxsize=1)
@@ -642,7 +662,7 @@ def _drop_duplicate_paragraphs(paragraphs: list[str]) -> list[str]:
     paragraphs are nearly that token alone; a length filter skips sets too unequal to match.
     """
     keys = [paragraph.casefold() for paragraph in paragraphs]
-    token_sets = [frozenset(_TOKEN.findall(key)) for key in keys]
+    token_sets = [frozenset(lang.tokens(key)) for key in keys]
     frequency = Counter(token for tokens in token_sets for token in tokens)
     kept: list[str] = []
     kept_tokens: list[frozenset[str]] = []

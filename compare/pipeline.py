@@ -246,10 +246,23 @@ def compare_event(
         "claim_groups": aligned.claim_groups,
         "omissions": rate_omissions(claims, aligned.omissions),
         "divergences": divergences,
-        "term_contrasts": term_contrasts(documents, diverge_config)
+        "term_contrasts": term_contrasts(_contrastable(documents), diverge_config)
         if contrasts
         else pl.DataFrame(schema=TERM_CONTRASTS_SCHEMA),
     }
+
+
+def _contrastable(documents: pl.DataFrame) -> pl.DataFrame:
+    """The documents term contrasts can read: words are counted within one language, so only the
+    documents in the event's most common language take part (a document without `lang` counts as
+    in it), and never a language written without spaces between words (zh, ja, th, ...), whose
+    words would need a word segmenter."""
+    if "lang" not in documents.columns or documents.height == 0:
+        return documents
+    from compare.lang import contrastable
+
+    keep = contrastable(documents["lang"].to_list())
+    return documents.filter(pl.Series(keep, dtype=pl.Boolean))
 
 
 def write_event(con: duckdb.DuckDBPyConnection, event_id: str, tables: dict) -> None:

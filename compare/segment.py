@@ -20,6 +20,8 @@ import polars as pl
 import pysbd
 import yaml
 
+from compare import lang
+
 CLAIMS_SCHEMA: dict[str, pl.DataType] = {
     "claim_id": pl.String(),
     "doc_id": pl.String(),
@@ -43,6 +45,21 @@ LONG_LINE_CHARS = 50_000
 _LINE = re.compile(r"[^\n\r]+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
 _RULE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-Z0-9])")
+# Chinese and Japanese: a sentence ends at 。！？ (or ASCII ! ?, or an ellipsis ……), with the
+# closing quotes and brackets that follow it; no space comes after. A line whose letters are mostly
+# CJK is split by this rule (pysbd's zh mode puts a closing quote at the start of the next sentence).
+CJK_CLOSERS = "\"'”’」』）》】〕)\\]"
+_CJK_END = re.compile(f"(?:[。！？!?]+|…{{2}}|\\.{{3}})[{CJK_CLOSERS}]*\\s*")
+CJK_LINE_SHARE = 0.3
+# Russian (and other Cyrillic) lines: pysbd's en and ru modes both cut after initials ("С.В.
+# Лавров") and abbreviations ("т.е.", "млн."), so a rule splits them: a sentence end, space, then a
+# capital or digit; not after an abbreviation or an initial (a lone letter not after a name).
+_CYRILLIC_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+(?=[\"'“‘«(\[—–-]?\s*[А-ЯЁA-Z0-9])")
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
+CYRILLIC_ABBREVIATIONS = frozenset(
+    ["г", "гг", "млн", "млрд", "трлн", "тыс", "руб", "долл", "коп", "им", "ул", "см", "стр", "др"]
+    + ["проф", "акад", "ген"]  # "т.е." and "с.г." hold a period: never an end either
+)
 
 
 def segment(documents: pl.DataFrame) -> pl.DataFrame:
@@ -66,7 +83,7 @@ def segment(documents: pl.DataFrame) -> pl.DataFrame:
                 speaker = previous[0]
             if (
                 speaker
-                and speaker[0].isupper()
+                and (speaker[0].isupper() or lang.is_cjk(speaker[0]))
                 and speaker.casefold() not in _lexicon()["pronouns"]
             ):
                 last_named = speaker
@@ -93,8 +110,8 @@ def segment(documents: pl.DataFrame) -> pl.DataFrame:
 # --- claim kinds ---------------------------------------------------------------------------------
 
 # A sentence end, possibly inside closing quotes or brackets.
-_ENDS = re.compile(r"[.!?…][\"'”’)\]»]*$")
-_ASKED = re.compile(r"\?[\"'”’)\]»]*$")
+_ENDS = re.compile(r"[.!?…。！？][\"'”’)\]»」』）》】〕]*$")
+_ASKED = re.compile(r"[?？][\"'”’)\]»」』）》】〕]*$")
 _QUESTION_TURN = re.compile(r"^(?:question|q)\s*[:.]\s", re.IGNORECASE)
 _ANSWER_TURN = re.compile(r"^(?:answer|a)\s*[:.]\s", re.IGNORECASE)
 _META = [
@@ -113,6 +130,9 @@ _META = [
                r"(?:\s+\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?$"),
     re.compile(r"^(?:updated|published|posted|last\s+updated)\s*:?\s*(?:on\s+)?"
                r"(?:\d|[A-Z][a-z]{2,8}\.?\s+\d)", re.IGNORECASE),
+    # Chinese and Russian credits: "（完）", "责任编辑：...", "Фото: ...", "Читайте также".
+    re.compile(r"^[（(]完[）)]$|^(?:责任编辑|编辑|来源|记者|摄影|原标题)\s*[：:]"),
+    re.compile(r"^(?:фото|источник|читайте\s+также|подробнее)\b", re.IGNORECASE),
 ]
 META_MAX_WORDS = 15  # a longer sentence that starts like a credit line is a statement
 
@@ -137,7 +157,7 @@ def claim_kind(sentence: str, title: str | None = None, asking: bool = False) ->
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", text.casefold()))
+    return set(lang.tokens(text.casefold()))
 
 
 def _is_title(text: str, title: str | None) -> bool:
@@ -170,7 +190,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
         starts = _rule_starts if len(line.group()) > LONG_LINE_CHARS else _sentence_starts
-        for window_start, window_end in _windows(line.group()):
+        windows = _windows
+        head = line.group()[:PIECE_CHARS]
+        if lang.cjk_share(head) >= CJK_LINE_SHARE:
+            starts, windows = _cjk_starts, _whole  # linear rules: no windows needed
+        elif _cyrillic_share(head) >= 0.5:
+            starts, windows = _cyrillic_starts, _whole
+        for window_start, window_end in windows(line.group()):
             window = line.group()[window_start:window_end]
             offset = line.start() + window_start
             bounds = starts(window) + [len(window)]
@@ -197,6 +223,36 @@ def _windows(line: str) -> list[tuple[int, int]]:
         windows.append((start, start + cut))
         start += cut
     return windows + [(start, len(line))]
+
+
+def _whole(line: str) -> list[tuple[int, int]]:
+    return [(0, len(line))]
+
+
+def _cjk_starts(line: str) -> list[int]:
+    """Sentence starts in a line of Chinese or Japanese: after each 。！？ and its closers."""
+    return [0] + [m.end() for m in _CJK_END.finditer(line) if 0 < m.end() < len(line)]
+
+
+def _cyrillic_share(text: str) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum(bool(_CYRILLIC_LETTER.match(ch)) for ch in letters) / len(letters) if letters else 0
+
+
+def _cyrillic_starts(line: str) -> list[int]:
+    starts = [0]
+    for match in _CYRILLIC_END.finditer(line):
+        if line[match.start()] == ".":
+            before = line[: match.start()].rstrip()
+            word = before[before.rfind(" ") + 1 :].lstrip("\"'“‘«([")
+            previous = before[: len(before) - len(word)].split()[-1:] or [""]
+            if word.casefold() in CYRILLIC_ABBREVIATIONS or "." in word:
+                continue  # "т.е. 5", "С.В. Лавров"
+            if len(word) == 1 and not previous[0][:1].isupper():
+                continue  # an initial: "министр С. Лавров"; but "с Ван И. Стороны" ends
+        if match.end() < len(line):
+            starts.append(match.end())
+    return starts
 
 
 def _sentence_starts(line: str) -> list[int]:
@@ -276,7 +332,7 @@ def attribute(sentence: str) -> tuple[str | None, str | None]:
     match = p["before"].search(sentence)
     if match:
         return _clean(match.group("np")), _reported_subject(sentence[match.end() :])
-    for name in ("inverted", "said_x", "according"):
+    for name in ("inverted", "said_x", "according", "dash_said", "zh_before", "zh_according"):
         match = p[name].search(sentence)
         if match:
             return _clean(match.group("np")), None
@@ -348,6 +404,21 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         ),
         "according": re.compile(
             rf"(?i:{_alternatives(lex['source_phrases'])})\s+(?P<np>{np})\s*(?:[.,;:!?]|$)"
+        ),
+        # Russian: "«Мы готовы», — заявил Лавров."
+        "dash_said": re.compile(
+            rf"[—–]\s*(?:{_alternatives(lex['dash_verbs'])})\s+(?P<np>{np})\s*(?:[.,;!?]|$)"
+        ),
+        # Chinese: "[lead-in，]王毅[在会谈中]表示，" / "：" / "“"; the speaker is 2-20 characters
+        # or 他 / 她 ("据说，" and "简称，" have none).
+        "zh_before": re.compile(
+            rf"^(?:[^，。！？“”]{{1,30}}?，)??(?P<np>他|她|[^\s，。！？、“”：:；,]{{2,20}}?)"
+            rf"(?:(?:在|于|就|对|也|还|再次|同时)[^，。！？“”]{{0,30}}?)?"
+            rf"(?:{_alternatives(lex['verbs_zh'])})(?:[，,：:“]|$)"
+        ),
+        "zh_according": re.compile(
+            rf"^(?:{_alternatives(lex['according_zh'])})(?P<np>[^，。！？“”]{{2,20}}?)"
+            rf"(?:报道|消息|介绍|透露)?[，,]"
         ),
         "subject": re.compile(
             rf"\s*(?:{adverb}\s+)?(?:that\s+)?(?P<np>{np})\s+(?:{adverb}\s+)?{aux}"

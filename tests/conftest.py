@@ -100,13 +100,15 @@ def real_embedder():
 
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory, real_embedder) -> Path:
-    """Both sample events ingested, embedded with the real model and aligned. Copy before mutating."""
+    """Both English sample events ingested, embedded with the real model and aligned (the
+    multilingual one, data/events/wang-lavrov-2024, is tests/test_multilingual.py's). Copy before
+    mutating."""
     from compare import store
     from compare.pipeline import align_store, ingest_into
 
     db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     con = store.open_store(db)
-    ingest_into(con, [EVENTS])
+    ingest_into(con, [SAMPLE, EVENTS / "xi-biden-2023"])  # the English events
     align_store(con, real_embedder)
     con.close()
     return db

@@ -413,13 +413,14 @@ def test_duplicate_paragraph_check_compares_a_bounded_number_of_pairs(monkeypatc
 
 
 def _brute_force(paragraphs: list[str]) -> list[str]:
-    from compare.ingest import _TOKEN, _near_duplicate
+    from compare.ingest import _near_duplicate
+    from compare.lang import tokens as words
 
     kept: list[str] = []
     for paragraph in paragraphs:
-        key, tokens = paragraph.casefold(), frozenset(_TOKEN.findall(paragraph.casefold()))
+        key, tokens = paragraph.casefold(), frozenset(words(paragraph.casefold()))
         if any(
-            key == k.casefold() or _near_duplicate(tokens, frozenset(_TOKEN.findall(k.casefold())))
+            key == k.casefold() or _near_duplicate(tokens, frozenset(words(k.casefold())))
             for k in kept
         ):
             continue

@@ -205,7 +205,7 @@ def test_rerun_is_idempotent_and_embeds_nothing_twice(tmp_path):
 def test_both_sample_events_ingest(tmp_path):
     con = store.open_store(tmp_path / "s.duckdb")
     summary = ingest_into(con, [EVENTS])
-    assert summary.events == ["wagner-2023", "xi-biden-2023"]
+    assert summary.events == ["wagner-2023", "wang-lavrov-2024", "xi-biden-2023"]
     assert summary.warnings  # the sidecar's extra key is kept as metadata, with a warning
 
 
