@@ -23,11 +23,14 @@ $(DEV): $(BASE)
 demo: $(BASE)
 	.venv/bin/narrative-compare run data/events/wagner-2023 --db narrative.duckdb --out reports
 
-# Debian's chromium for the real-browser report test; installed when missing and we are root.
+# Debian's chromium for the real-browser report tests, and fonts with Chinese (Noto CJK) and
+# Cyrillic (DejaVu) glyphs for the multilingual report; installed when missing and we are root.
+BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium is missing. Run: sudo apt-get install -y chromium" >&2; exit 2; fi; }
+	@missing="$$(for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Missing: $$missing. Run: sudo apt-get install -y $$missing" >&2; exit 2; fi; fi
 
 test: $(DEV) browser
 	.venv/bin/pytest -q

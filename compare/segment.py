@@ -245,11 +245,16 @@ def _cyrillic_starts(line: str) -> list[int]:
         if line[match.start()] == ".":
             before = line[: match.start()].rstrip()
             word = before[before.rfind(" ") + 1 :].lstrip("\"'“‘«([")
-            previous = before[: len(before) - len(word)].split()[-1:] or [""]
+            prior = before[: len(before) - len(word)].rstrip()
+            previous = prior.split()[-1] if prior.split() else ""
+            ante = prior[: len(prior) - len(previous)].rstrip()
             if word.casefold() in CYRILLIC_ABBREVIATIONS or "." in word:
                 continue  # "т.е. 5", "С.В. Лавров"
-            if len(word) == 1 and not previous[0][:1].isupper():
-                continue  # an initial: "министр С. Лавров"; but "с Ван И. Стороны" ends
+            # A lone letter is an initial ("министр С. Лавров", "Министр С. Лавров" at a sentence
+            # start) unless a name comes before it inside the sentence: "с Ван И. Стороны".
+            name_before = previous[:1].isupper() and ante and ante[-1] not in ".!?…»\"”"
+            if len(word) == 1 and not name_before:
+                continue
         if match.end() < len(line):
             starts.append(match.end())
     return starts
