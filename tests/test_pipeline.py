@@ -48,6 +48,15 @@ def test_beijing_stability_claim_pairs_with_moscow_stabilise_claim(sample_store)
     ).fetchall() == [(0,)]
 
 
+# Where today's aligner fails a must-show (issue 13), the test is a strict expected failure that
+# the aligner work (issue 14) must turn green.
+INTERNAL_AFFAIR_PAIRED_IN_MOSCOW = pytest.mark.xfail(
+    strict=True,
+    reason="issue 14: once headings and questions leave the event, Beijing's 'This is Russia's"
+    " internal affair.' pairs with Moscow's meeting sentence (0.408 >= 0.38, same-story lift)",
+)
+
+
 def best_partner(con, claim_id: str, doc_id: str) -> str | None:
     """The claim of `doc_id` with the highest accepted score with `claim_id`."""
     rows = con.execute(
@@ -76,11 +85,7 @@ def test_stability_claims_are_each_others_best_partner(sample_store):
     assert best_partner(con, moscow, doc_of(con, beijing)) == beijing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: once headings and questions leave the event, Beijing's 'This is Russia's"
-    " internal affair.' pairs with Moscow's meeting sentence (0.408 >= 0.38, same-story lift)",
-)
+@INTERNAL_AFFAIR_PAIRED_IN_MOSCOW
 def test_internal_affair_nearest_in_moscow_is_below_the_threshold_by_a_margin(sample_store):
     con = duckdb.connect(str(sample_store), read_only=True)
     (beijing,) = claim_ids(con, "People's Republic of China", "This is Russia's internal affair")
@@ -115,11 +120,7 @@ def test_no_heading_question_or_meta_is_paired_or_grouped(sample_store):
     ).fetchall() == [(0,)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: once headings and questions leave the event, Beijing's 'This is Russia's"
-    " internal affair.' pairs with Moscow's meeting sentence (0.408 >= 0.38, same-story lift)",
-)
+@INTERNAL_AFFAIR_PAIRED_IN_MOSCOW
 def test_internal_affair_is_an_omission_in_moscow_with_its_nearest_non_match(sample_store):
     con = duckdb.connect(str(sample_store), read_only=True)
     (beijing,) = claim_ids(con, "People's Republic of China", INTERNAL_AFFAIR)
