@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's `compare`, not another editable install
 
-from compare.ingest import clean_text
+from compare.clean import clean_text
 from compare.segment import split_sentences
 
 PROSE = (

@@ -402,7 +402,7 @@ def test_a_200k_one_line_document_is_segmented_whole(tmp_path):
 
 
 def test_duplicate_paragraph_check_compares_a_bounded_number_of_pairs(monkeypatch):
-    ing = importlib.import_module("compare.ingest")
+    ing = importlib.import_module("compare.clean")
 
     calls = []
     real = ing._near_duplicate
@@ -413,7 +413,7 @@ def test_duplicate_paragraph_check_compares_a_bounded_number_of_pairs(monkeypatc
 
 
 def _brute_force(paragraphs: list[str]) -> list[str]:
-    from compare.ingest import _near_duplicate
+    from compare.clean import _near_duplicate
     from compare.lang import tokens as words
 
     kept: list[str] = []
@@ -436,7 +436,7 @@ def _brute_force(paragraphs: list[str]) -> list[str]:
     )
 )
 def test_duplicate_paragraph_check_equals_the_pairwise_definition(words):
-    from compare.ingest import _drop_duplicate_paragraphs
+    from compare.clean import _drop_duplicate_paragraphs
 
     paragraphs = [" ".join(w) or "..." for w in words]
     assert _drop_duplicate_paragraphs(paragraphs) == _brute_force(paragraphs)
@@ -479,7 +479,7 @@ def test_lone_surrogates_are_refused(field, sample_copy, tmp_path):
 
 
 def test_a_file_deleted_while_ingesting_is_an_error_not_a_traceback(sample_copy, tmp_path):
-    ing = importlib.import_module("compare.ingest")
+    ing = importlib.import_module("compare.clean")
 
     folder = tmp_path / "ev"
     write(folder / "a.md", "The minister met the envoy on Monday.\n")

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compare.clean import clean_text
 from compare.errors import InputError
-from compare.ingest import DOCUMENTS_SCHEMA, MAX_DOC_BYTES, Ingested, clean_text, ingest
+from compare.ingest import DOCUMENTS_SCHEMA, MAX_DOC_BYTES, Ingested, ingest
 from tests.conftest import write
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compare import lang
-from compare.ingest import clean_text, ingest
+from compare.clean import clean_text
+from compare.ingest import ingest
 from compare.segment import attribute, claim_kind, segment, split_sentences
 from tests.conftest import EVENTS, ROOT, write
 
