@@ -279,3 +279,48 @@ def test_injected_markup_does_not_run(browser, made_reports, tmp_path):
     assert all(opened.figures().values())
     opened.screenshot(tmp_path / "hostile.png", full_page=True)
     assert opened.problems == []
+
+
+@pytest.fixture(scope="module")
+def hundred_reports(tmp_path_factory) -> Path:
+    """100 small generated events (three retellings of STORY each, numbers and places varied by
+    event), aligned with the HashEmbedder and reported with one shared plotly.js."""
+    from compare import store
+    from compare.embed import HashEmbedder
+    from compare.pipeline import align_store, ingest_into
+    from tests.report_fixtures import STORY
+
+    root = tmp_path_factory.mktemp("hundred")
+    for e in range(100):
+        told = [s.replace("40", str(40 + e)).replace("Geneva", f"Geneva-{e}") for s in STORY]
+        for d, picks in enumerate(([0, 1, 2, 3, 9], [0, 1, 4, 5, 6], [2, 1, 7, 8, 0])):
+            text = " ".join(told[i] for i in picks)
+            if d == 1:
+                text = text.replace(str(40 + e), str(45 + e))
+            (root / "events" / f"ev-{e:03d}").mkdir(parents=True, exist_ok=True)
+            (root / "events" / f"ev-{e:03d}" / f"doc{d}.md").write_text(
+                f"---\nsource: Outlet {d}\n---\n\n{text}\n", encoding="utf-8"
+            )
+    db = root / "hundred.duckdb"
+    con = store.open_store(db)
+    ingest_into(con, [root / "events"])
+    align_store(con, HashEmbedder())
+    con.close()
+    out = root / "reports"
+    write_reports(db=db, out=out, plotly="shared")
+    return out
+
+
+def test_hundred_events_share_one_plotly_and_stay_light(browser, hundred_reports):
+    pages = sorted(p for p in hundred_reports.glob("*.html") if p.name != "index.html")
+    assert len(pages) == 100
+    assert [p.name for p in hundred_reports.glob("*.js")] == ["plotly.min.js"]
+    sizes = {p.name: p.stat().st_size for p in pages}
+    assert max(sizes.values()) < 1_500_000, max(sizes.items(), key=lambda kv: kv[1])
+    for path in pages:
+        opened = Opened(browser, path)
+        drawn = opened.figures()
+        assert len(drawn) == 4 and all(drawn.values()), (path.name, drawn)
+        assert opened.page.evaluate("document.getElementById('reading').dataset.lines") != "0"
+        assert opened.problems == [], (path.name, opened.problems)
+        opened.page.close()
