@@ -84,8 +84,10 @@ def run(
     engine: str = "local",
     ray_address: str | None = None,
     group: str | None = None,
+    plotly: str | None = None,
 ) -> dict:
     """`narrative-compare run`: ingest, align and report the events that `paths` belong to.
+    `plotly`: "inline", "shared" or None (inline for one report, shared for several).
 
     `group="auto"` groups the documents into events by content instead of folders / event_id.
 
@@ -118,7 +120,7 @@ def run(
         aligned = align(con, embedder, events=touched, progress=progress)
     for event_id in aligned.lonely_events:
         progress(f"Note: event '{event_id}' has one document: nothing to compare.")
-    reports = write_reports(db=db, events=touched, out=out)
+    reports = write_reports(db=db, events=touched, out=out, plotly=plotly)
     for path, reason in ingested.skipped:
         progress(f"Skipped {path}: {reason}")
     return {

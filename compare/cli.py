@@ -90,6 +90,15 @@ def emit(data: dict, as_json: bool, line: str) -> None:
     click.echo(json.dumps(data, sort_keys=True) if as_json else line)
 
 
+plotly_option = click.option(
+    "--plotly",
+    type=click.Choice(["inline", "shared"]),
+    default=None,
+    help="plotly.js inside each page (inline, 4.7 MB a page), or one plotly.min.js beside the"
+    " reports that every page loads (shared). Default: inline for one report, shared for several.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="narrative-compare")
 def main():
@@ -108,6 +117,7 @@ def main():
     help="Folder for the HTML reports.",
 )
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@plotly_option
 @click.option(
     "--group",
     type=click.Choice(["auto"]),
@@ -131,7 +141,7 @@ def main():
 @wait_option
 @json_option
 @user_errors
-def run(paths, db, model, out, skip_bad, group, engine, ray_address, wait, as_json):
+def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wait, as_json):
     """Ingest, segment, embed, align and report PATHS (files or event folders).
 
     Example: narrative-compare run data/events/wagner-2023
@@ -150,6 +160,7 @@ def run(paths, db, model, out, skip_bad, group, engine, ray_address, wait, as_js
         engine=engine,
         ray_address=ray_address,
         group=group,
+        plotly=plotly,
     )
     emit(
         result,
@@ -212,15 +223,16 @@ def align_cmd(db, model, events, wait, as_json):
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
 @click.option("--title", default=None, help="Title of the report(s); default: the event id.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser.")
+@plotly_option
 @user_errors
-def report_cmd(events, db, out, title, open_browser):
+def report_cmd(events, db, out, title, open_browser, plotly):
     """Write one HTML report per event (all events by default) from the store.
 
     Example: narrative-compare report wagner-2023 --out reports
     """
     from compare.report import write_reports
 
-    paths = write_reports(db=db, events=events, out=out, title=title)
+    paths = write_reports(db=db, events=events, out=out, title=title, plotly=plotly)
     for path in paths:
         click.echo(path)
     if open_browser and paths:

@@ -115,7 +115,7 @@ def test_one_document_event_has_nothing_to_pair(report_store):
     html = build_report(con, "lonely")
     con.close()
     assert "This event has one document: there is nothing to compare." in html
-    assert 'id="nc-pairs"' not in html and 'id="fig-coverage"' in html
+    assert 'id="nc-reading"' not in html and 'id="fig-coverage"' in html
 
 
 def test_a_store_without_embeddings_or_alignments_still_reports(tmp_path):
@@ -125,12 +125,12 @@ def test_a_store_without_embeddings_or_alignments_still_reports(tmp_path):
     db = tmp_path / "ingested.duckdb"
     con = store.open_store(db)
     ingest_into(con, [write_events(tmp_path) / "summit"])
-    (claims,) = con.execute("SELECT count(*) FROM claims").fetchone()
+    (claims,) = con.execute("SELECT count(*) FROM claims WHERE kind = 'statement'").fetchone()
     con.close()
     paths = write_reports(db=db, out=tmp_path / "out")
     html = paths[0].read_text()
     assert paths[0].name == "summit.html"
-    assert html.count('<details class="group"') == claims  # each claim its own group
+    assert html.count('<details class="group"') == claims  # each statement its own fact
 
 
 def test_page_is_self_contained_and_offline(pages):
@@ -201,19 +201,124 @@ def test_groups_follow_the_first_documents_reading_order(report_store):
     assert [g.number for g in event.groups[: len(positions)]] == list(range(1, len(positions) + 1))
 
 
-def test_every_pair_of_eight_documents_is_embedded(pages, report_store):
+def test_reading_view_holds_each_claim_and_each_pair_once(pages, report_store):
     page = Page(pages["summit"])
-    data = json.loads(next(t for a, t in page.scripts if a.get("id") == "nc-pairs"))
-    assert len(data["docs"]) == 8 and len(data["pairs"]) == 28
-    assert {(p["a"], p["b"]) for p in data["pairs"]} == {
-        (a, b) for a in range(8) for b in range(a + 1, 8)
-    }
-    for pair in data["pairs"]:
-        assert pair["cols"] == len(data["docs"][pair["a"]]["claims"])
-        assert pair["rows"] == len(data["docs"][pair["b"]]["claims"])
-        assert len(base64.b64decode(pair["z"])) == pair["rows"] * pair["cols"]
-    options = [a for t, a in page.tags if t == "option" and a.get("value", "").isdigit()]
-    assert len(options) == 28
+    data = json.loads(next(t for a, t in page.scripts if a.get("id") == "nc-reading"))
+    con = duckdb.connect(str(report_store), read_only=True)
+    claims = con.execute("SELECT count(*) FROM claims WHERE event_id = 'summit'").fetchone()[0]
+    pairs = con.execute("SELECT count(*) FROM claim_pairs WHERE event_id = 'summit'").fetchone()[0]
+    con.close()
+    assert len(data["docs"]) == 8 and sum(len(d["claims"]) for d in data["docs"]) == claims
+    links = data["links"]
+    assert len(links) == 5 * pairs
+    for k in range(0, len(links), 5):
+        da, ia, db, ib, rel = links[k : k + 5]
+        assert da != db and 0 <= rel < len(data["relations"])
+        assert ia < len(data["docs"][da]["claims"]) and ib < len(data["docs"][db]["claims"])
+    assert len(data["colors"]) == len(data["relations"])
+    pickers = [a for t, a in page.tags if t == "select" and a.get("id") in ("read-a", "read-b")]
+    assert len(pickers) == 2
+
+
+def test_what_differs_comes_first(pages):
+    html = pages["summit"]
+    main = html.split("<main>", 1)[1]
+    assert main.lstrip().startswith('<section id="what-differs">')
+    brief = main.split('<section id="what-differs">')[1].split("</section>")[0]
+    assert brief.count('<article class="diff">') >= 1
+    assert "leaves out" in brief and "told by" in brief
+    assert '<mark class="k-' in brief  # the changed words are marked
+
+
+def test_coverage_rows_are_facts_and_a_paired_claim_is_never_absent(report_store, tmp_path):
+    """Move one claim of an accepted pair into a fact of its own, as the cohesion rule may:
+    the other document's cell of the pair's fact still shows it (not absent), linked to it."""
+    from compare.report import views
+
+    db = tmp_path / "split.duckdb"
+    db.write_bytes(report_store.read_bytes())
+    con = duckdb.connect(str(db))
+    a, b = con.execute(
+        "SELECT p.claim_a, p.claim_b FROM claim_pairs p JOIN claim_groups g ON g.claim_id = p.claim_b"
+        " WHERE p.event_id = 'summit' AND (SELECT count(*) FROM claim_groups h"
+        "  WHERE h.group_id = g.group_id AND h.doc_id = p.doc_b) = 1"
+        " ORDER BY p.claim_a, p.claim_b LIMIT 1"
+    ).fetchone()
+    con.execute("UPDATE claim_groups SET group_id = 'split-off' WHERE claim_id = ?", [b])
+    con.execute(  # a claim no pair holds becomes a heading: no longer a fact, so no row
+        "UPDATE claims SET kind = 'heading' WHERE event_id = 'summit' AND claim_id NOT IN"
+        " (SELECT claim_a FROM claim_pairs UNION SELECT claim_b FROM claim_pairs)"
+    )
+    con.close()
+    con = store.open_store(db, read_only=True)
+    event = load_event(con, "summit")
+    by_id = event.claim_by_id
+    group = event.group_by_id[by_id[a].group_id]
+    cell = event.cell(group, by_id[b].doc_id)
+    assert cell.status != "absent" and [c.claim_id for c in cell.claims] == [b]
+    assert cell.elsewhere == [event.group_by_id["split-off"].number]
+    for x, y in event.pairs.select("claim_a", "claim_b").iter_rows():
+        for one, other in ((x, y), (y, x)):
+            fact = event.group_by_id[by_id[one].group_id]
+            assert event.cell(fact, by_id[other].doc_id).status != "absent"
+    _, rows = views.coverage_cells(event)
+    headings = [c for cs in event.claims.values() for c in cs if c.kind == "heading"]
+    assert headings and all(c.group_id is None for c in headings)
+    assert len(rows) == len(event.groups)
+    assert not [r for r in rows for h in headings if r.endswith(h.text[:30])]
+    html = build_report(con, "summit")
+    con.close()
+    assert "Paired outside this fact" in html
+
+
+def test_plotly_shared_writes_one_file_the_pages_load(report_store, tmp_path):
+    from plotly.offline import get_plotlyjs
+
+    paths = write_reports(db=report_store, out=tmp_path, plotly="shared")
+    assert [p.name for p in tmp_path.glob("*.js")] == ["plotly.min.js"]
+    assert (tmp_path / "plotly.min.js").read_text() == get_plotlyjs()
+    for path in paths[:-1]:
+        html = path.read_text()
+        page = Page(html)
+        assert [a["src"] for t, a in page.tags if "src" in a] == ["plotly.min.js"]
+        assert get_plotlyjs()[:2000] not in html and len(html.encode()) < 1_500_000
+        csp = next(
+            a["content"] for t, a in page.tags if a.get("http-equiv") == "Content-Security-Policy"
+        )
+        assert "default-src 'none'" in csp and "http" not in csp and "*" not in csp
+
+
+def test_plotly_default_inline_for_one_shared_for_several(report_store, tmp_path):
+    one = write_reports(db=report_store, events=["summit"], out=tmp_path / "one")
+    assert 'src="plotly.min.js"' not in one[0].read_text()
+    assert not list((tmp_path / "one").glob("*.js"))
+    several = write_reports(db=report_store, out=tmp_path / "several")
+    assert (tmp_path / "several" / "plotly.min.js").exists()
+    assert 'src="plotly.min.js"' in several[0].read_text()
+    inline = write_reports(db=report_store, out=tmp_path / "inline", plotly="inline")
+    assert not list((tmp_path / "inline").glob("*.js")) and len(inline) == 4
+    with pytest.raises(InputError):
+        write_reports(db=report_store, out=tmp_path, plotly="cdn")
+
+
+def test_report_command_takes_plotly(report_store, tmp_path):
+    from compare.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "summit",
+            "--db",
+            str(report_store),
+            "--out",
+            str(tmp_path),
+            "--plotly",
+            "shared",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "plotly.min.js").exists()
 
 
 def test_report_does_not_load_a_model(report_store, tmp_path):
@@ -312,50 +417,20 @@ def array(value) -> np.ndarray:
 def test_coverage_matrix_cells_hover_and_anchors():
     cells = pl.DataFrame(
         {
-            "group": ["G1 · a", "G1 · a", "G2 · b", "G2 · b"],
-            "anchor": ["g-1", "g-1", "g-2", "g-2"],
-            "doc": ["A", "B", "A", "B"],
-            "status": ["present", "conflicting", "reworded", "absent"],
-            "wording": ["Forty <b>men</b>", "Forty-five men", "It may rain", ""],
+            "group": ["F1 · a", "F1 · a", "F2 · b"],
+            "anchor": ["g-1", "g-1", "g-2"],
+            "doc": ["A", "B", "A"],
+            "status": ["same", "conflict", "only"],
+            "wording": ["Forty <b>men</b>", "Forty-five men", "It may rain"],
         }
     )
-    trace = figures.coverage_matrix(cells, ["A", "B"]).to_dict()["data"][0]
-    assert array(trace["z"]).tolist() == [[1, 3], [2, 0]]
-    assert trace["y"] == ["G1 · a", "G2 · b"] and trace["x"] == ["A", "B"]
+    trace = figures.coverage_matrix(cells, ["A", "B"], ["F1 · a", "F2 · b"]).to_dict()["data"][0]
+    assert array(trace["z"]).tolist() == [[2, 6], [1, 0]]
+    assert trace["y"] == ["F1 · a", "F2 · b"] and trace["x"] == ["A", "B"]
     assert trace["hovertext"][0][0] == "Forty &lt;b&gt;men&lt;/b&gt;"
-    assert trace["hovertext"][1][1] == "(not in this document)"
+    assert trace["text"][1][1] == "absent" and trace["hovertext"][1][1] == ""
     assert trace["customdata"][1][0] == "g-2"
-    assert trace["zmin"] == -0.5 and trace["zmax"] == 3.5
-
-
-def test_similarity_heatmap_marks_alignments():
-    sim = np.array([[0.9, 0.1, 0.0], [0.2, 0.3, 0.8]])  # rows: B's 2 claims, columns: A's 3
-    fig = figures.similarity_heatmap(
-        sim,
-        ["a1", "a2", "a3"],
-        ["b1", "b2 <i>x</i>"],
-        [(0, 0, 0.91, "dense"), (2, 1, 0.8, "dense")],
-        "A <x>",
-        "B",
-    ).to_dict()
-    heat, marks = fig["data"]
-    assert array(heat["z"]).tolist() == sim.tolist()
-    assert heat["x"] == ["1. a1", "2. a2", "3. a3"] and heat["y"][1] == "2. b2 &lt;i&gt;x&lt;/i&gt;"
-    assert list(marks["x"]) == ["1. a1", "3. a3"] and list(marks["y"]) == [
-        "1. b1",
-        "2. b2 &lt;i&gt;x&lt;/i&gt;",
-    ]
-    assert "A &lt;x&gt;" in fig["layout"]["xaxis"]["title"]["text"]
-
-
-def test_order_plot_positions_are_one_based():
-    fig = figures.order_plot(
-        [(0, 2, 0.9, "m"), (2, 0, 0.5, "m")], ["a"] * 3, ["b"] * 4, "A", "B"
-    ).to_dict()
-    diagonal, points = fig["data"]
-    assert list(points["x"]) == [1, 3] and list(points["y"]) == [3, 1]
-    assert list(diagonal["x"]) == [1, 3] and list(diagonal["y"]) == [1, 4]
-    assert fig["layout"]["yaxis"]["range"] == [0.5, 4.5]
+    assert trace["zmin"] == -0.5 and trace["zmax"] == 6.5
 
 
 def test_distinctive_terms_one_panel_per_document():

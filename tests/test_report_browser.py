@@ -1,9 +1,10 @@
 """The reports in a real browser: Debian's headless Chromium, driven by Playwright.
 
-Opens the sample event's report (real model), an 8-document event and a hostile event made in the
-test, and checks what a reader would notice: no script errors, no request leaving the page, every
-figure drawn, every pair of documents selectable, injected markup inert. Screenshots go to the
-test's tmp folder; `UPDATE_SCREENSHOT=1` also refreshes docs/report.png from the sample report.
+Opens the sample event's report (real model), an 8-document event, a hostile event and a folder of
+100 generated events made in the test, and checks what a reader would notice: the first screen
+shows what differs, no script errors, no request leaving the page, every figure drawn, every pair
+of documents readable side by side, injected markup inert. Screenshots go to the test's tmp
+folder; `UPDATE_SCREENSHOT=1` also refreshes docs/report.png (the sample report's first screen).
 Chromium missing: the test fails in CI and skips elsewhere with the command to run.
 """
 
@@ -86,32 +87,36 @@ class Opened:
             ".map(d => [d.id, !!d.querySelector('.main-svg')]))"
         )
 
-    def choose_every_pair(self) -> list[str]:
-        """Select each pair; returns the x-axis title drawn for each."""
-        titles = []
-        pairs = self.page.eval_on_selector_all("#pair-select option", "os => os.map(o => o.value)")
-        for value in reversed(pairs):  # the first one is drawn already: end with it
-            self.page.select_option("#pair-select", value)
-            self.page.wait_for_function(
-                f"document.getElementById('pairs').dataset.shown === '{value}'", timeout=10_000
-            )
-            titles.append(
-                self.page.evaluate(
-                    """() => {
-                      const data = JSON.parse(document.getElementById('nc-pairs').textContent);
-                      const pair = data.pairs[Number(document.getElementById('pair-select').value)];
-                      const heat = document.getElementById('fig-pair-heatmap');
-                      const order = document.getElementById('fig-pair-order');
-                      const a = data.docs[pair.a], b = data.docs[pair.b];
-                      if (heat.data[0].x.length !== a.claims.length) return 'wrong columns';
-                      if (heat.data[0].y.length !== b.claims.length) return 'wrong rows';
-                      if (order.data[1].x.length !== pair.aligned.length) return 'wrong points';
-                      if (!heat.querySelector('.main-svg .heatmaplayer')) return 'no heatmap';
-                      return heat.querySelector('.xtitle').textContent;
-                    }"""
+    def read_every_pair(self) -> list[str]:
+        """Put each two documents side by side; returns the two column headings of each."""
+        shown = []
+        docs = self.page.eval_on_selector_all("#read-a option", "os => os.map(o => o.value)")
+        for i, a in enumerate(docs):
+            for b in docs[i + 1 :]:
+                self.page.select_option("#read-a", a)
+                self.page.select_option("#read-b", b)
+                self.page.wait_for_function(
+                    f"document.getElementById('reading').dataset.shown === '{a}-{b}'",
+                    timeout=10_000,
                 )
-            )
-        return titles
+                shown.append(
+                    self.page.evaluate(
+                        """() => {
+                          const data = JSON.parse(document.getElementById('nc-reading').textContent);
+                          const box = document.getElementById('reading');
+                          const [a, b] = box.dataset.shown.split('-').map(Number);
+                          const cols = box.querySelectorAll('.read-col');
+                          if (cols[0].querySelectorAll('.rc').length !== data.docs[a].claims.length)
+                            return 'wrong left claims';
+                          if (cols[1].querySelectorAll('.rc').length !== data.docs[b].claims.length)
+                            return 'wrong right claims';
+                          const paths = box.querySelectorAll('svg path');
+                          if (paths.length !== Number(box.dataset.lines)) return 'wrong lines';
+                          return Array.from(cols).map(c => c.querySelector('h4').textContent).join(' | ');
+                        }"""
+                    )
+                )
+        return shown
 
     def screenshot(self, path: Path, **kwargs) -> Path:
         self.page.screenshot(path=str(path), **kwargs)
@@ -134,7 +139,7 @@ def test_sample_report_renders_offline(browser, sample_reports, tmp_path):
     report = next(p for p in sample_reports if p.name == "wagner-2023.html")
     assert report.stat().st_size < 6_000_000
     opened = Opened(browser, report)
-    assert all(opened.figures().values()) and len(opened.figures()) >= 5
+    assert all(opened.figures().values()) and len(opened.figures()) == 4
     page = opened.page
     assert (
         page.evaluate("document.querySelectorAll('.modebar-btn[data-title^=\"Share\"]').length")
@@ -158,13 +163,66 @@ def test_sample_report_renders_offline(browser, sample_reports, tmp_path):
     )
     assert shown and all("d0" not in docs for docs in shown)
     page.select_option("#filter-doc", "")
-    assert len(opened.choose_every_pair()) == 3
+    assert len(opened.read_every_pair()) == 3
     page.evaluate("window.scrollTo(0, 0)")
     opened.screenshot(tmp_path / "sample.png", full_page=True)
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
-        box = page.locator("#coverage").bounding_box()
-        clip = {"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 16}
-        opened.screenshot(ROOT / "docs" / "report.png", full_page=True, clip=clip)
+        opened.screenshot(ROOT / "docs" / "report.png")
+    assert opened.problems == []
+
+
+BEIJING = "China supports Russia in protecting national stability"
+MOSCOW = "The Chinese side expressed support for the efforts of the leadership"
+
+
+def test_sample_first_screen_shows_the_stability_pair(browser, sample_reports, sample_store):
+    """Issue 17's must-show: the stability pair, both wordings, on the first screen (1280x900);
+    in the coverage matrix one row with both readouts filled; no heading or question row."""
+    import duckdb
+
+    report = next(p for p in sample_reports if p.name == "wagner-2023.html")
+    opened = Opened(browser, report)
+    page = opened.page
+    page.evaluate("window.scrollTo(0, 0)")
+    seen = page.evaluate(
+        """([texts]) => texts.map(t => Array.from(document.querySelectorAll('#what-differs .wording'))
+             .some(w => { const r = w.getBoundingClientRect();
+                          return w.textContent.includes(t) && r.top >= 0 && r.bottom <= 900; }))""",
+        [[BEIJING, MOSCOW]],
+    )
+    assert seen == [True, True]
+    # both wordings in one fact card, side by side
+    together = page.evaluate(
+        """([a, b]) => Array.from(document.querySelectorAll('#what-differs .diff'))
+             .some(d => d.textContent.includes(a) && d.textContent.includes(b))""",
+        [BEIJING, MOSCOW],
+    )
+    assert together
+    matrix = page.evaluate(
+        """() => { const t = document.getElementById('fig-coverage').data[0];
+                   return {x: t.x, y: t.y, z: t.z, hover: t.hovertext}; }"""
+    )
+    z = matrix["z"]
+    if isinstance(z, dict):  # plotly may hand back a typed array as an object of indexes
+        z = [list(row.values()) if isinstance(row, dict) else row for row in z.values()]
+    beijing = next(j for j, x in enumerate(matrix["x"]) if "China" in x)
+    moscow = next(j for j, x in enumerate(matrix["x"]) if "Russian" in x)
+    rows = [
+        i
+        for i, hover in enumerate(matrix["hover"])
+        if BEIJING in hover[beijing].replace("<br>", " ")
+        and MOSCOW in hover[moscow].replace("<br>", " ")
+    ]
+    assert len(rows) == 1 and z[rows[0]][beijing] != 0 and z[rows[0]][moscow] != 0
+    con = duckdb.connect(str(sample_store), read_only=True)
+    asides = con.execute(
+        "SELECT text FROM claims WHERE event_id = 'wagner-2023' AND kind IN ('heading', 'question')"
+    ).fetchall()
+    con.close()
+    assert asides
+    labels = [y.replace("<br>", " ") for y in matrix["y"]]
+    for (text,) in asides:
+        assert not [y for y in labels if text[:25] in y], text
     assert opened.problems == []
 
 
@@ -180,16 +238,13 @@ def test_index_links_every_report(browser, sample_reports):
     assert links == ["./wagner-2023.html", "./xi-biden-2023.html"] and errors == []
 
 
-def test_every_pair_of_eight_documents_can_be_chosen(browser, made_reports, tmp_path):
+def test_every_pair_of_eight_documents_can_be_read_side_by_side(browser, made_reports, tmp_path):
     opened = Opened(browser, made_reports["summit"])
-    labels = opened.page.eval_on_selector_all(
-        "#pair-select option", "os => os.map(o => o.textContent)"
-    )
-    assert len(labels) == 28
-    titles = opened.choose_every_pair()
-    assert len(titles) == 28
-    for label, title in zip(reversed(labels), titles):
-        assert title.startswith(label.split(" vs ")[0]), (label, title)
+    names = opened.page.eval_on_selector_all("#read-a option", "os => os.map(o => o.textContent)")
+    assert len(names) == 8
+    shown = opened.read_every_pair()
+    expected = [f"{a} | {b}" for i, a in enumerate(names) for b in names[i + 1 :]]
+    assert shown == expected
     assert all(opened.figures().values())
     opened.screenshot(tmp_path / "eight.png", full_page=True)
     assert opened.problems == []
@@ -209,7 +264,7 @@ def test_injected_markup_does_not_run(browser, made_reports, tmp_path):
     box = page.locator("#fig-coverage .nsewdrag").first.bounding_box()
     for k in range(1, 8):
         page.mouse.move(box["x"] + box["width"] * k / 8, box["y"] + box["height"] * k / 8)
-    opened.choose_every_pair()
+    assert all("|" in shown for shown in opened.read_every_pair())
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert (
         page.evaluate(
@@ -224,3 +279,48 @@ def test_injected_markup_does_not_run(browser, made_reports, tmp_path):
     assert all(opened.figures().values())
     opened.screenshot(tmp_path / "hostile.png", full_page=True)
     assert opened.problems == []
+
+
+@pytest.fixture(scope="module")
+def hundred_reports(tmp_path_factory) -> Path:
+    """100 small generated events (three retellings of STORY each, numbers and places varied by
+    event), aligned with the HashEmbedder and reported with one shared plotly.js."""
+    from compare import store
+    from compare.embed import HashEmbedder
+    from compare.pipeline import align_store, ingest_into
+    from tests.report_fixtures import STORY
+
+    root = tmp_path_factory.mktemp("hundred")
+    for e in range(100):
+        told = [s.replace("40", str(40 + e)).replace("Geneva", f"Geneva-{e}") for s in STORY]
+        for d, picks in enumerate(([0, 1, 2, 3, 9], [0, 1, 4, 5, 6], [2, 1, 7, 8, 0])):
+            text = " ".join(told[i] for i in picks)
+            if d == 1:
+                text = text.replace(str(40 + e), str(45 + e))
+            (root / "events" / f"ev-{e:03d}").mkdir(parents=True, exist_ok=True)
+            (root / "events" / f"ev-{e:03d}" / f"doc{d}.md").write_text(
+                f"---\nsource: Outlet {d}\n---\n\n{text}\n", encoding="utf-8"
+            )
+    db = root / "hundred.duckdb"
+    con = store.open_store(db)
+    ingest_into(con, [root / "events"])
+    align_store(con, HashEmbedder())
+    con.close()
+    out = root / "reports"
+    write_reports(db=db, out=out, plotly="shared")
+    return out
+
+
+def test_hundred_events_share_one_plotly_and_stay_light(browser, hundred_reports):
+    pages = sorted(p for p in hundred_reports.glob("*.html") if p.name != "index.html")
+    assert len(pages) == 100
+    assert [p.name for p in hundred_reports.glob("*.js")] == ["plotly.min.js"]
+    sizes = {p.name: p.stat().st_size for p in pages}
+    assert max(sizes.values()) < 1_500_000, max(sizes.items(), key=lambda kv: kv[1])
+    for path in pages:
+        opened = Opened(browser, path)
+        drawn = opened.figures()
+        assert len(drawn) == 4 and all(drawn.values()), (path.name, drawn)
+        assert opened.page.evaluate("document.getElementById('reading').dataset.lines") != "0"
+        assert opened.problems == [], (path.name, opened.problems)
+        opened.page.close()

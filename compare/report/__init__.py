@@ -1,9 +1,12 @@
-"""store -> HTML: one self-contained, offline report per event, plus an index for several events.
+"""store -> HTML: one offline report per event, plus an index for several events.
 
-The store is opened read-only; no model is loaded. plotly.js is inlined once per page, figures are
-rendered from `figures.py`, and the page is one Jinja2 template with autoescaping. The pairwise
-view carries every document pair's similarities as compact data and draws the chosen pair in the
-browser, so 8 documents (28 pairs) stay a few hundred kilobytes on top of plotly.js.
+The store is opened read-only; no model is loaded. plotly.js is either inlined once per page
+(`plotly="inline"`, 4.7 MB a page) or written once as `plotly.min.js` beside the reports and loaded
+by relative path (`"shared"`); by default a single report inlines it and several share it. Either
+way the page's Content-Security-Policy allows no remote origin. Figures are rendered from
+`figures.py`, and the page is one Jinja2 template with autoescaping. The reading view (two
+documents side by side) carries each document's claims once and every accepted pair once, and
+lays out the chosen two in the browser, so a 60-document event stays a few MB.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ from compare.report import figures, views
 from compare.report.data import load_event
 from compare.report.markup import kind_class, script_json
 
-__all__ = ["build_report", "slug", "write_reports"]
+__all__ = ["PLOTLY_MODES", "build_report", "slug", "write_reports"]
+
+PLOTLY_MODES = ("inline", "shared")
+PLOTLY_FILE = "plotly.min.js"
 
 PLOTLY_CONFIG = {  # plotly.js 4's "Share chart" button uploads the data: never offer it
     "displaylogo": False,
@@ -47,9 +53,14 @@ def write_reports(
     events: Sequence[str] = (),
     out: str | Path = "reports",
     title: str | None = None,
+    plotly: str | None = None,
 ) -> list[Path]:
     """Write `<out>/<slug(event)>.html` for `events` (default: all), and `<out>/index.html` when
-    the out folder then holds several reports. Returns the paths written, the index last."""
+    the out folder then holds several reports. `plotly`: "inline" (plotly.js inside each page),
+    "shared" (one `<out>/plotly.min.js` the pages load), None: inline for one event, shared for
+    several. Returns the paths written (plotly.min.js not included), the index last."""
+    if plotly not in (None, *PLOTLY_MODES):
+        raise InputError(f"Unknown plotly mode '{plotly}'. Use one of: {', '.join(PLOTLY_MODES)}.")
     con = store.open_store(db, read_only=True)
     try:
         known = store.event_ids(con)
@@ -59,12 +70,15 @@ def write_reports(
                 f"The store '{db or store.default_db()}' holds no events."
                 " Run 'narrative-compare run PATH' first."
             )
+        mode = plotly or ("inline" if len(chosen) == 1 else "shared")
         names = slugs(known)
         out = store.writable_folder(Path(out))
+        if mode == "shared":
+            _write_plotlyjs(out / PLOTLY_FILE)
         paths = []
         for event_id in chosen:
             path = out / f"{names[event_id]}.html"
-            _write(path, build_report(con, event_id, title=title))
+            _write(path, build_report(con, event_id, title=title, plotly=mode))
             paths.append(path)
     finally:
         con.close()
@@ -72,20 +86,32 @@ def write_reports(
     if len(reports) > 1:
         index = out / "index.html"
         page = _template().render(
-            index=True, reports=reports, title=title or "Reports", generated=_now()
+            index=True,
+            reports=reports,
+            title=title or "Reports",
+            generated=_now(),
+            colors=figures.STATUS_COLORS,
         )
         _write(index, page)
         paths.append(index)
     return paths
 
 
-def build_report(con: duckdb.DuckDBPyConnection, event_id: str, *, title: str | None = None) -> str:
-    """The HTML page for one event of the store behind `con`."""
+def build_report(
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    *,
+    title: str | None = None,
+    plotly: str = "inline",
+) -> str:
+    """The HTML page for one event of the store behind `con`. With `plotly="shared"` the page
+    loads `plotly.min.js` from its own folder (see `write_reports`)."""
     store.require_events(con, [event_id])
     event = load_event(con, event_id)
     docs = event.docs
+    cells, rows = views.coverage_cells(event)
     figs = {
-        "coverage": figures.coverage_matrix(views.coverage_cells(event), [d.short for d in docs]),
+        "coverage": figures.coverage_matrix(cells, [d.short for d in docs], rows),
         "agreement": figures.agreement_matrix([d.short for d in docs], event.agreement()),
         "speakers": figures.speaker_share(views.speaker_frame(event)),
     }
@@ -97,14 +123,6 @@ def build_report(con: duckdb.DuckDBPyConnection, event_id: str, *, title: str | 
             order=pl.col("doc_id").replace_strict(order),
         )
         figs["terms"] = figures.distinctive_terms(terms.sort("order", maintain_order=True))
-    pairs = event.doc_pairs()
-    if pairs:
-        first = event.pair(*pairs[0])
-        texts = views.pair_texts(event, first.a, first.b)
-        figs["pair_heatmap"] = figures.similarity_heatmap(
-            first.similarity, *texts, first.aligned, first.a.short, first.b.short
-        )
-        figs["pair_order"] = figures.order_plot(first.aligned, *texts, first.a.short, first.b.short)
     html = {
         name: Markup(_figure_html(fig, f"fig-{name.replace('_', '-')}"))
         for name, fig in figs.items()
@@ -115,15 +133,17 @@ def build_report(con: duckdb.DuckDBPyConnection, event_id: str, *, title: str | 
         title=title or event_id,
         event=event,
         docs=[views.doc_row(d) for d in docs],
+        brief=views.what_differs(event),
         groups=[views.group_view(event, g) for g in event.groups],
         only_in=views.only_in(event),
-        pairs=[(i, f"{a.short} vs {b.short}") for i, (a, b) in enumerate(pairs)],
-        pair_data=script_json(views.pair_payload(event)) if pairs else None,
+        reading=script_json(views.reading_payload(event)) if len(docs) > 1 else None,
         summary=summary,
         summary_json=script_json(summary),
         kinds=views.kinds_present(event),
+        colors=figures.STATUS_COLORS,
         figs=html,
-        plotlyjs=Markup(_plotlyjs()),
+        plotlyjs=Markup(_plotlyjs()) if plotly == "inline" else None,
+        plotly_src=PLOTLY_FILE,
         generated=_now(),
     )
 
@@ -194,6 +214,13 @@ def _write(path: Path, text: str) -> None:
             f"Cannot write the report '{path}': {exc.strerror or exc}. Give an --out folder you"
             " can write to."
         ) from None
+
+
+def _write_plotlyjs(path: Path) -> None:
+    """The shared plotly.js, rewritten only when it differs (another plotly version)."""
+    text = _plotlyjs()
+    if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != text:
+        _write(path, text)
 
 
 def _now() -> str:

@@ -1,7 +1,9 @@
-"""store -> one event's report data: documents, claims, groups in reading order, cell statuses.
+"""store -> one event's report data: documents, claims, facts in reading order, cell relations.
 
 Everything the page shows is read here, once, from the store tables (read-only). No model is
-loaded: similarities come from the stored vectors of the model with most rows for the event.
+loaded and no vector is read: the report shows what the pipeline stored (pairs, relations, facts).
+Facts are `claim_groups`; only statements are facts (headings, questions and meta lines are kept
+in the documents' reading order, for context).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import polars as pl
 KINDS = ("number", "entity", "negation", "speaker", "hedging", "framing", "elaborated", "reworded")
 SHOWN = 3  # divergence lines a group shows before "show all"
 CONFLICT_KINDS = frozenset({"number", "entity", "negation"})  # the facts disagree
-STATUSES = ("absent", "present", "reworded", "conflicting")  # coverage cell, by code 0..3
+# claim_pairs.relation, from the mildest to the strongest difference
+RELATIONS = ("same", "reworded", "elaborated", "framed", "conflict")
+# coverage cell, by code 0..6: not told; told by this document alone; else its strongest relation
+STATUSES = ("absent", "only", *RELATIONS)
 OWN_VOICE = "own voice"
 WHOLE = 0.9  # evidence covering this share of a claim is not highlighted word by word
 
@@ -45,9 +50,12 @@ class Claim:
     position: int
     text: str
     speaker: str | None
-    group_id: str
+    group_id: str | None  # None for headings, questions and meta lines: they are not facts
+    kind: str = "statement"
     spans: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, kind)
     kinds: set[str] = field(default_factory=set)
+    # the spans of `spans` by the other claim of the divergence they are evidence for
+    evidence: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,25 +84,25 @@ class Group:
     def kinds(self) -> list[str]:
         return sorted({d.kind for d in self.divergences}, key=_kind_order)
 
-    def status(self, doc_id: str) -> str:
-        claims = self.members.get(doc_id)
-        if not claims:
-            return "absent"
-        kinds = set().union(*(c.kinds for c in claims))
-        if kinds & CONFLICT_KINDS:
-            return "conflicting"
-        return "reworded" if kinds else "present"
-
     def first(self) -> Claim:
         return next(iter(self.members.values()))[0]
 
 
 @dataclass
-class PairData:
-    a: Doc
-    b: Doc
-    similarity: np.ndarray  # (len(claims of b), len(claims of a)): rows follow B, columns A
-    aligned: list[tuple[int, int, float, str]]  # (index in A, index in B, score, method)
+class Cell:
+    """One document's side of one fact: its claims in the fact, or (when the grouping kept a pair
+    outside the fact) the claims it pairs with one of the fact, which live in another fact."""
+
+    status: str  # one of STATUSES
+    claims: list[Claim]
+    elsewhere: list[int] = field(default_factory=list)  # numbers of the facts those claims are in
+
+
+@dataclass
+class Link:
+    other: str  # the other claim's id
+    relation: str
+    score: float
 
 
 @dataclass
@@ -106,7 +114,6 @@ class EventData:
     omissions: pl.DataFrame  # claim_id, missing_in_doc, nearest_claim_id, nearest_score
     pairs: pl.DataFrame  # claim_pairs of the event
     terms: pl.DataFrame  # term_contrasts of the event
-    vectors: dict[str, np.ndarray]
     model: str | None
 
     @cached_property
@@ -117,26 +124,64 @@ class EventData:
     def doc_by_id(self) -> dict[str, Doc]:
         return {d.doc_id: d for d in self.docs}
 
+    @cached_property
+    def group_by_id(self) -> dict[str, Group]:
+        return {g.group_id: g for g in self.groups}
+
+    @cached_property
+    def links(self) -> dict[str, list[Link]]:
+        """claim_id -> its accepted pairs (a missing relation, diverge not run, counts as same
+        when the texts are equal and as reworded otherwise)."""
+        out: dict[str, list[Link]] = defaultdict(list)
+        by_id = self.claim_by_id
+        for a, b, relation, score in self.pairs.select(
+            "claim_a", "claim_b", "relation", "score"
+        ).iter_rows():
+            if a not in by_id or b not in by_id:
+                continue
+            if relation not in RELATIONS:
+                relation = "same" if by_id[a].text == by_id[b].text else "reworded"
+            out[a].append(Link(b, relation, score))
+            out[b].append(Link(a, relation, score))
+        return out
+
+    def cell(self, group: Group, doc_id: str) -> Cell:
+        """How `doc_id` tells `group`'s fact. A claim paired with a claim of this document is never
+        drawn absent here, even when the cohesion rule kept the pair out of one fact."""
+        by_id = self.claim_by_id
+        own = group.members.get(doc_id, [])
+        if own:
+            relations = [
+                link.relation
+                for c in own
+                for link in self.links.get(c.claim_id, ())
+                if by_id[link.other].doc_id != doc_id
+                and by_id[link.other].group_id == group.group_id
+            ]
+            if not relations:
+                return Cell("only" if len(group.members) == 1 else "same", own)
+            return Cell(max(relations, key=RELATIONS.index), own)
+        found: dict[str, tuple[Claim, str]] = {}
+        for claims in group.members.values():
+            for c in claims:
+                for link in self.links.get(c.claim_id, ()):
+                    other = by_id[link.other]
+                    if other.doc_id == doc_id:
+                        old = found.get(other.claim_id)
+                        if old is None or RELATIONS.index(link.relation) > RELATIONS.index(old[1]):
+                            found[other.claim_id] = (other, link.relation)
+        if not found:
+            return Cell("absent", [])
+        claims = sorted((c for c, _ in found.values()), key=lambda c: c.position)
+        status = max((r for _, r in found.values()), key=RELATIONS.index)
+        numbers = sorted({self.group_by_id[c.group_id].number for c in claims if c.group_id})
+        return Cell(status, claims, numbers)
+
     def date_range(self) -> str:
         dates = sorted({d.date[:10] for d in self.docs if d.date})
         if not dates:
             return "no dates"
         return dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
-
-    def pair(self, a: Doc, b: Doc) -> PairData:
-        ca, cb = self.claims[a.doc_id], self.claims[b.doc_id]
-        dim = len(next(iter(self.vectors.values()))) if self.vectors else 1
-        va = np.stack([self.vectors.get(c.claim_id, np.zeros(dim)) for c in ca] or [np.zeros(dim)])
-        vb = np.stack([self.vectors.get(c.claim_id, np.zeros(dim)) for c in cb] or [np.zeros(dim)])
-        sim = (vb @ va.T)[: len(cb), : len(ca)]
-        index_a = {c.claim_id: i for i, c in enumerate(ca)}
-        index_b = {c.claim_id: i for i, c in enumerate(cb)}
-        aligned = []
-        for row in self.pairs.iter_rows(named=True):
-            for x, y in ((row["claim_a"], row["claim_b"]), (row["claim_b"], row["claim_a"])):
-                if x in index_a and y in index_b:
-                    aligned.append((index_a[x], index_b[y], row["score"], row["method"]))
-        return PairData(a, b, sim, sorted(aligned))
 
     def doc_pairs(self) -> list[tuple[Doc, Doc]]:
         return list(combinations(self.docs, 2))
@@ -152,7 +197,7 @@ class EventData:
                 partners[a].add(doc_of[b])
                 partners[b].add(doc_of[a])
         for i, da in enumerate(self.docs):
-            claims = self.claims[da.doc_id]
+            claims = [c for c in self.claims[da.doc_id] if c.group_id is not None]
             for j, db in enumerate(self.docs):
                 if i != j and claims:
                     share[i, j] = sum(db.doc_id in partners[c.claim_id] for c in claims) / len(
@@ -187,8 +232,9 @@ def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
     ]
     claim_rows = _frame(
         con,
-        "SELECT c.claim_id, c.doc_id, c.position, c.text, c.speaker,"
-        " coalesce(g.group_id, 'solo:' || c.claim_id) AS group_id"
+        "SELECT c.claim_id, c.doc_id, c.position, c.text, c.speaker, c.kind,"
+        " CASE WHEN c.kind = 'statement' THEN coalesce(g.group_id, 'solo:' || c.claim_id)"
+        " END AS group_id"
         " FROM claims c LEFT JOIN claim_groups g USING (claim_id)"
         " WHERE c.event_id = $event_id ORDER BY c.doc_id, c.position",
         event_id,
@@ -221,7 +267,7 @@ def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
             "SELECT * FROM term_contrasts WHERE event_id = $event_id ORDER BY doc_id, z DESC, term",
             event_id,
         ),
-        **_vectors(con, event_id),
+        model=_model(con, event_id),
     )
 
 
@@ -236,13 +282,15 @@ def _groups(docs, claims, by_id, divergences: pl.DataFrame) -> list[Group]:
     first_seen: dict[str, tuple[int, int]] = {}
     for doc in docs:
         for claim in claims[doc.doc_id]:
+            if claim.group_id is None:
+                continue
             members[claim.group_id].setdefault(doc.doc_id, []).append(claim)
             first_seen.setdefault(claim.group_id, (doc.index, claim.position))
     order = sorted(members, key=lambda g: (first_seen[g], g))
     groups = {g: Group(g, n, members[g]) for n, g in enumerate(order, start=1)}
     for row in divergences.iter_rows(named=True):
         a, b = by_id.get(row["claim_a"]), by_id.get(row["claim_b"])
-        if a is None or b is None:
+        if a is None or b is None or a.group_id is None or b.group_id is None:
             continue
         fields = (
             row["claim_a"],
@@ -254,8 +302,8 @@ def _groups(docs, claims, by_id, divergences: pl.DataFrame) -> list[Group]:
         )
         if a.group_id == b.group_id:
             groups[a.group_id].divergences.append(Divergence(*fields))
-            _mark(a, row["kind"], row["evidence_a"])
-            _mark(b, row["kind"], row["evidence_b"])
+            _mark(a, row["kind"], row["evidence_a"], b.claim_id)
+            _mark(b, row["kind"], row["evidence_b"], a.claim_id)
         else:
             ga, gb = groups[a.group_id], groups[b.group_id]
             ga.divergences.append(Divergence(*fields, across=gb.number))
@@ -263,10 +311,12 @@ def _groups(docs, claims, by_id, divergences: pl.DataFrame) -> list[Group]:
     return list(groups.values())
 
 
-def _mark(claim: Claim, kind: str, evidence: str | None) -> None:
+def _mark(claim: Claim, kind: str, evidence: str | None, other: str) -> None:
     claim.kinds.add(kind)
     whole = WHOLE * len(claim.text)  # a span over (nearly) all of it says nothing word-level
-    claim.spans += [(s, e, kind) for s, e in evidence_spans(evidence, claim.text) if e - s < whole]
+    spans = [(s, e, kind) for s, e in evidence_spans(evidence, claim.text) if e - s < whole]
+    claim.spans += spans
+    claim.evidence.setdefault(other, []).extend(spans)
 
 
 def evidence_spans(evidence: str | None, text: str) -> list[tuple[int, int]]:
@@ -291,23 +341,14 @@ def evidence_spans(evidence: str | None, text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _vectors(con: duckdb.DuckDBPyConnection, event_id: str) -> dict:
+def _model(con: duckdb.DuckDBPyConnection, event_id: str) -> str | None:
+    """The embedding model with most vectors for the event's claims (named in the footer)."""
     best = con.sql(
         "SELECT e.model, count(*) AS n FROM embeddings e JOIN claims c USING (text_sha256)"
         " WHERE c.event_id = $event_id GROUP BY e.model ORDER BY n DESC, e.model LIMIT 1",
         params={"event_id": event_id},
     ).fetchall()
-    if not best:
-        return {"vectors": {}, "model": None}
-    model = best[0][0]
-    table = con.sql(
-        "SELECT c.claim_id, e.vector FROM claims c JOIN embeddings e USING (text_sha256)"
-        " WHERE c.event_id = $event_id AND e.model = $model",
-        params={"event_id": event_id, "model": model},
-    ).to_arrow_table()
-    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    matrix = flat.astype(np.float32).reshape(table.num_rows, -1)
-    return {"vectors": dict(zip(table.column("claim_id").to_pylist(), matrix)), "model": model}
+    return best[0][0] if best else None
 
 
 def unique_labels(labels: list[str], doc_ids: list[str]) -> list[str]:

@@ -16,11 +16,14 @@ from plotly.subplots import make_subplots
 from compare.report.data import OWN_VOICE, STATUSES
 from compare.report.markup import plain, snippet
 
-STATUS_COLORS = {
+STATUS_COLORS = {  # the page's legend (page.html.j2, --cell-*) uses the same colours
     "absent": "#e9ecef",
-    "present": "#2a9d8f",
-    "reworded": "#e9c46a",
-    "conflicting": "#d62839",
+    "only": "#8d99ae",
+    "same": "#2a9d8f",
+    "reworded": "#8ecae6",
+    "elaborated": "#b8d8a8",
+    "framed": "#f4a261",
+    "conflict": "#d62839",
 }
 OWN_VOICE_COLOR = "#8d99ae"
 OTHERS_COLOR = "#ced4da"
@@ -40,28 +43,22 @@ def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
     return fig
 
 
-def claim_labels(texts: list[str]) -> list[str]:
-    """Axis categories for claims: '3. wrapped, escaped text' (the number keeps them unique)."""
-    return [f"{i + 1}. {plain(t, HOVER_WIDTH)}" for i, t in enumerate(texts)]
-
-
-def coverage_matrix(cells: pl.DataFrame, docs: list[str]) -> go.Figure:
-    """Groups x documents; colour is the status. `cells`: group (row label), anchor, doc, status,
-    wording (that document's text, '' when absent), in row order."""
-    rows = cells.unique("group", maintain_order=True)["group"].to_list()
+def coverage_matrix(cells: pl.DataFrame, docs: list[str], rows: list[str]) -> go.Figure:
+    """Facts (`rows`, top to bottom) x documents; colour is the relation of the document's
+    telling (STATUSES). `cells`: group (row label), anchor, doc, status, wording, for the cells
+    that are not absent; every other cell is drawn absent."""
     row_of = {g: i for i, g in enumerate(rows)}
     col_of = {d: j for j, d in enumerate(docs)}
-    z = np.zeros((len(rows), len(docs)))
+    z = np.zeros((len(rows), len(docs)), dtype=np.int8)
     status = [["absent"] * len(docs) for _ in rows]
-    hover = [["(not in this document)"] * len(docs) for _ in rows]
-    anchor = [[""] * len(docs) for _ in rows]
+    hover = [[""] * len(docs) for _ in rows]
+    anchor = [""] * len(rows)
     for cell in cells.iter_rows(named=True):
         i, j = row_of[cell["group"]], col_of[cell["doc"]]
         z[i, j] = STATUSES.index(cell["status"])
         status[i][j] = cell["status"]
-        anchor[i][j] = cell["anchor"]
-        if cell["wording"]:
-            hover[i][j] = plain(cell["wording"], HOVER_WIDTH)
+        anchor[i] = cell["anchor"]
+        hover[i][j] = plain(cell["wording"], HOVER_WIDTH)
     n = len(STATUSES)
     scale = []
     for code, name in enumerate(STATUSES):
@@ -78,7 +75,7 @@ def coverage_matrix(cells: pl.DataFrame, docs: list[str]) -> go.Figure:
             ygap=2,
             text=status,
             hovertext=hover,
-            customdata=anchor,
+            customdata=[[a] * len(docs) for a in anchor],
             hovertemplate="%{y}<br><b>%{x}</b>: %{text}<br>%{hovertext}<extra></extra>",
             showscale=False,  # the page prints the legend, so it reads without scripts
         )
@@ -88,119 +85,6 @@ def coverage_matrix(cells: pl.DataFrame, docs: list[str]) -> go.Figure:
     return _layout(
         fig, height=max(260, 110 + 22 * len(rows)), margin={"l": 10, "r": 10, "t": 60, "b": 10}
     )
-
-
-def similarity_heatmap(
-    similarity: np.ndarray,
-    a_texts: list[str],
-    b_texts: list[str],
-    aligned: list[tuple[int, int, float, str]],
-    a_name: str,
-    b_name: str,
-) -> go.Figure:
-    """Cosine of every claim of A (columns) with every claim of B (rows); accepted alignments boxed."""
-    a_labels, b_labels = claim_labels(a_texts), claim_labels(b_texts)
-    fig = go.Figure(
-        [
-            go.Heatmap(
-                z=np.round(similarity, 3),
-                x=a_labels,
-                y=b_labels,
-                zmin=0,
-                zmax=1,
-                colorscale="Blues",
-                colorbar={"title": {"text": "cosine"}, "thickness": 12},
-                hovertemplate=f"<b>{plain(a_name)}</b> %{{x}}<br><b>{plain(b_name)}</b> %{{y}}"
-                "<br>cosine %{z:.2f}<extra></extra>",
-            ),
-            go.Scatter(
-                x=[a_labels[i] for i, _, _, _ in aligned],
-                y=[b_labels[j] for _, j, _, _ in aligned],
-                mode="markers",
-                name="aligned",
-                marker={
-                    "symbol": "square-open",
-                    "size": 11,
-                    "color": "#d62839",
-                    "line": {"width": 2},
-                },
-                text=[f"aligned: score {s:.2f} ({plain(m)})" for _, _, s, m in aligned],
-                hovertemplate="%{text}<extra></extra>",
-            ),
-        ]
-    )
-    fig.update_xaxes(
-        title={"text": f"{plain(a_name)}: claims in reading order →"},
-        showticklabels=False,
-        type="category",
-    )
-    fig.update_yaxes(
-        title={"text": f"{plain(b_name)}: claims ↓"},
-        showticklabels=False,
-        type="category",
-        autorange="reversed",
-    )
-    return _layout(fig, height=520, showlegend=False)
-
-
-def order_plot(
-    aligned: list[tuple[int, int, float, str]],
-    a_texts: list[str],
-    b_texts: list[str],
-    a_name: str,
-    b_name: str,
-) -> go.Figure:
-    """Position in A against position in B for each alignment; points off the diagonal are reordered."""
-    a_labels, b_labels = claim_labels(a_texts), claim_labels(b_texts)
-    fig = go.Figure(
-        [
-            go.Scatter(
-                x=[1, max(1, len(a_texts))],
-                y=[1, max(1, len(b_texts))],
-                mode="lines",
-                name="same order",
-                line={"color": "#adb5bd", "dash": "dot"},
-                hoverinfo="skip",
-            ),
-            go.Scatter(
-                x=[i + 1 for i, _, _, _ in aligned],
-                y=[j + 1 for _, j, _, _ in aligned],
-                mode="markers",
-                name="aligned",
-                text=[
-                    f"{a_labels[i]}<br>↔ {b_labels[j]}<br>score {s:.2f}" for i, j, s, _ in aligned
-                ],
-                hovertemplate="%{text}<extra></extra>",
-                marker={
-                    "size": 9,
-                    "color": [s for _, _, s, _ in aligned],
-                    "colorscale": "Viridis",
-                    "cmin": 0.4,
-                    "cmax": 1,
-                    "showscale": True,
-                    "colorbar": {"title": {"text": "score"}, "thickness": 12},
-                },
-            ),
-        ]
-    )
-    fig.update_xaxes(
-        title={"text": f"position in {plain(a_name)}"},
-        zeroline=False,
-        range=[0.5, len(a_texts) + 0.5],
-        dtick=_whole_step(len(a_texts)),
-    )
-    fig.update_yaxes(
-        title={"text": f"position in {plain(b_name)}"},
-        zeroline=False,
-        range=[0.5, len(b_texts) + 0.5],
-        dtick=_whole_step(len(b_texts)),
-    )
-    return _layout(fig, height=520, showlegend=False)
-
-
-def _whole_step(n: int) -> int:
-    """Tick step for positions: whole numbers, about ten ticks (the page's script mirrors this)."""
-    return max(1, math.ceil(n / 10))
 
 
 def distinctive_terms(terms: pl.DataFrame, top: int = 8) -> go.Figure:

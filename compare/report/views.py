@@ -1,17 +1,34 @@
-"""EventData -> what the page shows: rows for the template's tables, frames for the figures,
-the pairwise view's data for the browser, and the key figures the index reads back."""
+"""EventData -> what the page shows: the brief ("what differs"), rows for the template's tables,
+frames for the figures, the reading view's compact data for the browser, and the key figures the
+index reads back."""
 
 from __future__ import annotations
 
-import base64
 from collections import Counter
 
 import numpy as np
 import polars as pl
 
-from compare.report import figures
-from compare.report.data import KINDS, SHOWN, Doc, EventData, Group, speaker_name
-from compare.report.markup import distinct_words, highlight, plain, safe_url, snippet
+from compare.report.data import (
+    KINDS,
+    RELATIONS,
+    SHOWN,
+    Claim,
+    Doc,
+    EventData,
+    Group,
+    speaker_name,
+)
+from compare.report.figures import STATUS_COLORS
+from compare.report.markup import distinct_words, highlight, safe_url, snippet
+
+BRIEF_FACTS = 4  # facts told differently that the brief shows
+BRIEF_COLUMNS = 3  # wordings side by side in one of them
+BRIEF_OMISSIONS = 3  # per document
+BRIEF_AGREED = 5
+MORE_DIVERGENCES = 30  # "show all" lists at most this many more lines per fact
+# what the brief leads with: a conflict, then framing, then other words
+DIFFERS = {"conflict": 2, "framed": 1, "reworded": 0}
 
 
 def kinds_present(event: EventData) -> list[str]:
@@ -24,14 +41,24 @@ def doc_row(doc: Doc) -> dict:
 
 
 def coverage_cells(event: EventData) -> pl.DataFrame:
+    """One row per (fact, document): the cell's status (its strongest relation) and wording.
+    Absent cells are left out: the figure draws them by default."""
     rows = []
     for g in event.groups:
-        label = f"G{g.number} · {snippet(g.first().text, 40)}"
+        label = f"F{g.number} · {snippet(g.first().text, 40)}"
         for doc in event.docs:
-            claims = g.members.get(doc.doc_id, [])
-            wording = " / ".join(c.text for c in claims)
-            rows.append((label, g.anchor, doc.short, g.status(doc.doc_id), wording))
-    return pl.DataFrame(rows, schema=["group", "anchor", "doc", "status", "wording"], orient="row")
+            cell = event.cell(g, doc.doc_id)
+            if cell.status == "absent":
+                continue
+            wording = " / ".join(c.text for c in cell.claims)
+            if cell.elsewhere:
+                facts = ", ".join(f"F{n}" for n in cell.elsewhere)
+                wording = f"(paired, kept in {facts}) {wording}"
+            rows.append((label, g.anchor, doc.short, cell.status, wording))
+    schema = {k: pl.String for k in ("group", "anchor", "doc", "status", "wording")}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    order = [f"F{g.number} · {snippet(g.first().text, 40)}" for g in event.groups]
+    return frame, order
 
 
 def speaker_frame(event: EventData) -> pl.DataFrame:
@@ -65,7 +92,7 @@ def group_view(event: EventData, group: Group) -> dict:
         cards.append(
             {
                 "doc": doc,
-                "status": group.status(doc.doc_id),
+                "status": event.cell(group, doc.doc_id).status,
                 "claims": [
                     {
                         "html": highlight(
@@ -100,13 +127,25 @@ def group_view(event: EventData, group: Group) -> dict:
                 "b": ends[1].short,
             }
     present = [d.index for d in event.docs if d.doc_id in group.members]
+    absent, elsewhere = [], []
+    for d in event.docs:
+        if d.doc_id in group.members:
+            continue
+        cell = event.cell(group, d.doc_id)
+        if cell.status == "absent":
+            absent.append(d.short)
+        else:
+            elsewhere.append({"doc": d.short, "facts": cell.elsewhere, "status": cell.status})
+    ranked = [divergences[key] for key in sorted(divergences)]
     return {
         "group": group,
         "title": snippet(group.first().text, 110),
         "cards": cards,
-        "absent": [d.short for d in event.docs if d.doc_id not in group.members],
-        "divergences": [divergences[key] for key in sorted(divergences)][:SHOWN],
-        "more_divergences": [divergences[key] for key in sorted(divergences)][SHOWN:],
+        "absent": absent,
+        "elsewhere": elsewhere,
+        "divergences": ranked[:SHOWN],
+        "more_divergences": ranked[SHOWN : SHOWN + MORE_DIVERGENCES],
+        "unlisted": max(0, len(ranked) - SHOWN - MORE_DIVERGENCES),
         "doc_codes": " ".join(f"d{i}" for i in present),
         "open": len(event.groups) <= 40 and len(present) > 1,
     }
@@ -144,35 +183,188 @@ def only_in(event: EventData) -> list[dict]:
     return sections
 
 
-def pair_texts(event: EventData, a: Doc, b: Doc) -> tuple[list[str], list[str]]:
-    return [c.text for c in event.claims[a.doc_id]], [c.text for c in event.claims[b.doc_id]]
+def reading_payload(event: EventData) -> dict:
+    """What the reading view needs to lay out any two documents: each document's claims once
+    ([text, kind, fact number or 0]) and every accepted pair once as five integers (document,
+    index, document, index, relation code), so the data grows with the pairs, not with the
+    number of document pairs. Texts are raw: the page's script sets them as text, never as HTML."""
+    index = {}
+    docs = []
+    for d in event.docs:
+        claims = []
+        for i, c in enumerate(event.claims[d.doc_id]):
+            index[c.claim_id] = (d.index, i)
+            number = event.group_by_id[c.group_id].number if c.group_id else 0
+            claims.append([c.text, c.kind, number])
+        docs.append({"name": d.short, "claims": claims})
+    links = []
+    for a, b, relation in event.pairs.select("claim_a", "claim_b", "relation").iter_rows():
+        if a in index and b in index:
+            code = RELATIONS.index(relation) if relation in RELATIONS else 1
+            links += [*index[a], *index[b], code]
+    colors = [STATUS_COLORS[r] for r in RELATIONS]
+    return {"docs": docs, "relations": list(RELATIONS), "colors": colors, "links": links}
 
 
-def pair_payload(event: EventData) -> dict:
-    """What the browser needs to draw any pair: claim labels once per document, and per pair the
-    similarities as bytes ((cosine + 1) / 2 * 255, base64) plus the accepted alignments."""
-    docs = [
-        {
-            "name": plain(d.short),
-            "claims": figures.claim_labels([c.text for c in event.claims[d.doc_id]]),
-        }
-        for d in event.docs
-    ]
-    pairs = []
-    for a, b in event.doc_pairs():
-        pair = event.pair(a, b)
-        quantised = np.rint((np.clip(pair.similarity, -1, 1) + 1) / 2 * 255).astype(np.uint8)
-        pairs.append(
+def what_differs(event: EventData) -> dict:
+    """The brief: the facts told most differently (wordings side by side, the changed words
+    marked, one line of reason per pair), what each document leaves out, what all agree on."""
+    return {
+        "facts": _differing_facts(event),
+        "omissions": _omissions(event),
+        "agreed": _agreed(event),
+    }
+
+
+def _fact_pairs(event: EventData, group: Group) -> list[dict]:
+    """The accepted pairs inside `group` between two documents, with their most salient
+    divergence, strongest first."""
+    by_id = event.claim_by_id
+    best = {}
+    for d in group.divergences:
+        if d.across is None:
+            key = frozenset((d.claim_a, d.claim_b))
+            if key not in best or (d.salience or 0) > (best[key].salience or 0):
+                best[key] = d
+    pairs = {}
+    for claims in group.members.values():
+        for c in claims:
+            for link in event.links.get(c.claim_id, ()):
+                other = by_id[link.other]
+                if other.group_id != group.group_id or other.doc_id == c.doc_id:
+                    continue
+                key = frozenset((c.claim_id, other.claim_id))
+                top = best.get(key)
+                pairs[key] = {
+                    "claims": sorted((c, other), key=lambda x: event.doc_by_id[x.doc_id].index),
+                    "relation": link.relation,
+                    "salience": (top.salience or 0.0) if top else 0.0,
+                    "kind": top.kind if top else link.relation,
+                    "reason": top.reason.removeprefix(f"{top.kind}: ") if top else "",
+                }
+    return sorted(
+        pairs.values(),
+        key=lambda p: (
+            -DIFFERS.get(p["relation"], -1),
+            -p["salience"],
+            [event.doc_by_id[c.doc_id].index for c in p["claims"]],
+            [c.position for c in p["claims"]],
+        ),
+    )
+
+
+def _differing_facts(event: EventData) -> list[dict]:
+    """Facts that several documents tell differently, those told by most documents first, then
+    the strongest relation (conflict, framed, reworded), then salience. Each shows one wording
+    per document (up to BRIEF_COLUMNS, the documents of its strongest pairs), side by side."""
+    found = []
+    for g in event.groups:
+        if len(g.members) < 2:
+            continue
+        pairs = [p for p in _fact_pairs(event, g) if p["relation"] in DIFFERS]
+        if not pairs:
+            continue
+        top = pairs[0]
+        found.append(
+            ((-len(g.members), -DIFFERS[top["relation"]], -top["salience"], g.number), g, pairs)
+        )
+    found.sort(key=lambda item: item[0])
+    facts = []
+    for _, g, pairs in found[:BRIEF_FACTS]:
+        shown: dict[str, Claim] = {}
+        lines = []
+        for p in pairs:
+            docs = [c.doc_id for c in p["claims"]]
+            fits = all(d in shown for d in docs) or len(set(shown) | set(docs)) <= BRIEF_COLUMNS
+            if not fits or any(d in shown and shown[d] is not c for d, c in zip(docs, p["claims"])):
+                continue
+            for c in p["claims"]:
+                shown.setdefault(c.doc_id, c)
+            lines.append(p)
+            if len(lines) == BRIEF_COLUMNS:
+                break
+        columns = sorted(shown.values(), key=lambda c: event.doc_by_id[c.doc_id].index)
+        partners = {c.claim_id for c in columns}
+        facts.append(
             {
-                "a": a.index,
-                "b": b.index,
-                "rows": int(quantised.shape[0]),
-                "cols": int(quantised.shape[1]),
-                "z": base64.b64encode(quantised.tobytes()).decode("ascii"),
-                "aligned": [[i, j, round(s, 3), plain(m)] for i, j, s, m in pair.aligned],
+                "group": g,
+                "columns": [
+                    {
+                        "doc": event.doc_by_id[c.doc_id],
+                        "html": highlight(
+                            c.text,
+                            [s for o, spans in c.evidence.items() if o in partners for s in spans],
+                        ),
+                        "speaker": speaker_name(c.speaker),
+                    }
+                    for c in columns
+                ],
+                "lines": [
+                    {
+                        "a": event.doc_by_id[p["claims"][0].doc_id].short,
+                        "b": event.doc_by_id[p["claims"][1].doc_id].short,
+                        "relation": p["relation"],
+                        "kind": p["kind"],
+                        "reason": p["reason"],
+                        "salience": p["salience"],
+                    }
+                    for p in lines
+                ],
+                "more_docs": len(g.members) - len(columns),
             }
         )
-    return {"docs": docs, "pairs": pairs}
+    return facts
+
+
+def _omissions(event: EventData) -> list[dict]:
+    """Per document, the most salient facts it leaves out that other documents tell."""
+    by_id = event.claim_by_id
+    docs = event.doc_by_id
+    best: dict[tuple[str, str], dict] = {}
+    for row in event.omissions.iter_rows(named=True):
+        claim = by_id.get(row["claim_id"])
+        if claim is None or claim.group_id is None or row["missing_in_doc"] not in docs:
+            continue
+        key = (row["missing_in_doc"], claim.group_id)
+        salience = row.get("salience") or 0.0
+        if key in best and best[key]["salience"] >= salience:
+            continue
+        nearest = by_id.get(row["nearest_claim_id"]) if row["nearest_claim_id"] else None
+        group = event.group_by_id[claim.group_id]
+        best[key] = {
+            "claim": claim,
+            "group": group,
+            "told_by": [d.short for d in event.docs if d.doc_id in group.members],
+            "salience": salience,
+            "reason": row.get("reason") or "",
+            "nearest": nearest.text if nearest else None,
+            "nearest_score": row["nearest_score"],
+        }
+    out = []
+    for doc in event.docs:
+        rows = [v for (d, _), v in best.items() if d == doc.doc_id]
+        rows.sort(key=lambda r: (-r["salience"], r["group"].number))
+        out.append(
+            {
+                "doc": doc,
+                "rows": rows[:BRIEF_OMISSIONS],
+                "more": max(0, len(rows) - BRIEF_OMISSIONS),
+            }
+        )
+    return out
+
+
+def _agreed(event: EventData) -> dict:
+    """Facts every document tells, in the same or other words (no framing, no conflict)."""
+    if len(event.docs) < 2:
+        return {"facts": [], "more": 0}
+    facts = []
+    for g in event.groups:
+        if len(g.members) < len(event.docs):
+            continue
+        if all(p["relation"] in ("same", "reworded") for p in _fact_pairs(event, g)):
+            facts.append({"group": g, "text": g.first().text})
+    return {"facts": facts[:BRIEF_AGREED], "more": max(0, len(facts) - BRIEF_AGREED)}
 
 
 def summary(event: EventData, title: str | None) -> dict:
@@ -186,6 +378,7 @@ def summary(event: EventData, title: str | None) -> dict:
         "dates": event.date_range(),
         "documents": [d.short for d in event.docs],
         "claims": sum(len(c) for c in event.claims.values()),
+        "facts": len(event.groups),
         "groups": len(event.groups),
         "shared_by_all": sum(len(g.members) == n_docs for g in event.groups) if n_docs > 1 else 0,
         "single_source": sum(len(g.members) == 1 for g in event.groups),
