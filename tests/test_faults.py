@@ -633,6 +633,17 @@ def test_query_csv_and_json_write_blobs_as_hex(sample_copy):
     assert json.loads(js.stdout) == [{"b": "6162", "n": 1}]
 
 
+def open_files(pid: int) -> set[str]:
+    """The files process `pid` has open now (fds come and go while we look)."""
+    found = set()
+    for fd in os.listdir(f"/proc/{pid}/fd") if os.path.isdir(f"/proc/{pid}/fd") else []:
+        try:
+            found.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue
+    return found
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupting_a_long_query_exits_130(signum, sample_copy):
     sql = "SELECT count(*) FROM range(1000000000000) a"
@@ -641,11 +652,8 @@ def test_interrupting_a_long_query_exits_130(signum, sample_copy):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    fds = Path(f"/proc/{proc.pid}/fd")
     # The query runs once the store is open (its file is among the process's open files).
-    while proc.poll() is None and not any(
-        os.path.realpath(fd) == str(sample_copy.resolve()) for fd in fds.iterdir()
-    ):
+    while proc.poll() is None and str(sample_copy.resolve()) not in open_files(proc.pid):
         pass
     proc.send_signal(signum)
     err = proc.communicate(timeout=120)[1].decode()
