@@ -479,7 +479,7 @@ def test_lone_surrogates_are_refused(field, sample_copy, tmp_path):
 
 
 def test_a_file_deleted_while_ingesting_is_an_error_not_a_traceback(sample_copy, tmp_path):
-    ing = importlib.import_module("compare.clean")
+    ing = importlib.import_module("compare.ingest")
 
     folder = tmp_path / "ev"
     write(folder / "a.md", "The minister met the envoy on Monday.\n")
