@@ -588,8 +588,8 @@ def test_term_contrasts_skip_single_document_events():
 
 def _subs(text_a: str, text_b: str):
     from compare.diverge.claim import analyse
+    from compare.diverge.diff import word_diff
     from compare.diverge.substitutions import substitutions
-    from compare.diverge.words import word_diff
 
     def claim(text, i):
         row = {"claim_id": i, "doc_id": i, "text": text, "char_start": 0}

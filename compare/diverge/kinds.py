@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from compare.diverge.claim import Claim
 from compare.diverge.config import RELATION_OF_KIND, RELATIONS, SALIENCE, DivergeConfig
+from compare.diverge.diff import word_diff
 from compare.diverge.entities import (
     Mention,
     official_sides,
@@ -24,7 +25,6 @@ from compare.diverge.entities import (
 from compare.diverge.lexicon import WORD, Span, fold, function_word, lex
 from compare.diverge.numbers import Quantity
 from compare.diverge.substitutions import Substitution, loaded_words, substitutions
-from compare.diverge.words import word_diff
 from compare.text import STOPWORDS, verb_stem
 
 Finding = tuple[str, float, str, list[Span], list[Span], float]

@@ -2,7 +2,7 @@
 the other ("protecting national stability" <-> "stabilise the situation"), and the words with no
 counterpart (insertions, deletions), ranked by how much the connotation shifts.
 
-The changed runs come from the word-level diff (`words.word_diff`). Inside a replaced run the words
+The changed runs come from the word-level diff (`diff.word_diff`). Inside a replaced run the words
 are paired by static word vectors: the bundled sentence model's own input word-piece embedding
 matrix (`embeddings.word_embeddings.weight`, read with `safetensors` as numpy, the word-pieces from
 its `tokenizer.json`); a word's vector is the mean of its word-pieces' rows, centred on the
