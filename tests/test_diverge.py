@@ -581,3 +581,79 @@ def test_term_contrasts_log_odds_with_informative_prior():
 def test_term_contrasts_skip_single_document_events():
     documents = pl.DataFrame([_doc("da", "one lonely text", "A")], schema=DOCUMENTS_SCHEMA)
     assert term_contrasts(documents).height == 0
+
+
+# --- word-level substitutions (issue 16) ---------------------------------------------------------
+
+
+def _subs(text_a: str, text_b: str):
+    from compare.diverge.claim import analyse
+    from compare.diverge.diff import word_diff
+    from compare.diverge.substitutions import substitutions
+
+    def claim(text, i):
+        row = {"claim_id": i, "doc_id": i, "text": text, "char_start": 0}
+        return analyse(row, {"doc_id": i, "text": text})
+
+    a, b = claim(text_a, "a"), claim(text_b, "b")
+    d = word_diff(a, b)
+    return substitutions(text_a, text_b, d["subs"] + [(d["added_a"], d["added_b"])])
+
+
+def test_substitutions_pair_the_words_that_stand_for_each_other():
+    subs = _subs(
+        "China supports Russia in protecting national stability and achieving prosperity.",
+        "China expressed support for Russia's efforts to stabilise the situation in the country.",
+    )
+    paired = [s for s in subs if s.paired]
+    text_b = (
+        "China expressed support for Russia's efforts to stabilise the situation in the country."
+    )
+    a, b = paired[0].span_a, paired[0].span_b
+    assert a[2] == "protecting national stability"
+    assert b[2].endswith("stabilise the situation")  # "in the country" is a separate phrase
+    assert text_b[b[0] : b[1]] == b[2]
+    assert paired[0].shift < 0  # "protecting" is warmer than "stabilise"
+    unpaired = {(s.span_a or s.span_b)[2] for s in subs if not s.paired}
+    assert "prosperity" in " ".join(unpaired)  # a deletion: nothing in b stands for it
+
+
+def test_a_large_valence_shift_is_framed_with_the_loaded_words_as_evidence():
+    found = run(
+        "The senator praised the new tax plan on Monday.",
+        "The senator attacked the new tax plan on Monday.",
+    )
+    assert relation_of(found) == "framed"
+    row = found["framing"]
+    assert [t for *_, t in json.loads(row["evidence_a"])] == ["praised"]
+    assert [t for *_, t in json.loads(row["evidence_b"])] == ["attacked"]
+    assert "connotation" in row["reason"] and 0 < row["salience"] <= 1
+
+
+def test_diverge_never_encodes(monkeypatch):
+    """No transformer in diverge: an embedder that fails when asked to encode, and no torch."""
+    import subprocess
+    import sys
+
+    from compare import embed
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("diverge asked for an embedding")
+
+    for name in ("encode_texts", "load_embedder"):
+        monkeypatch.setattr(embed, name, refuse, raising=False)
+    found = run(
+        "China supports Russia in protecting national stability.",
+        "China backs Moscow's efforts to stabilise the situation.",
+    )
+    assert found["reworded"]
+    code = (
+        "import sys\n"
+        "from compare.diverge.substitutions import word_vector\n"
+        "assert word_vector('stability') is not None\n"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="."
+    )
+    assert out.stdout.split() == ["False", "False"]

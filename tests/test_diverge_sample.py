@@ -61,11 +61,15 @@ def test_stability_pair_is_reworded_or_framed_with_the_changed_words(sample):
     found = _rows_of(rows, p["claim_a"], p["claim_b"])
     assert "speaker" not in found  # Moscow's "The Chinese side" is Beijing's own voice
     row = found["reworded"]
-    ev_a = " ".join(t for *_, t in json.loads(row["evidence_a"]))
-    ev_b = " ".join(t for *_, t in json.loads(row["evidence_b"]))
+    ev_a, ev_b = json.loads(row["evidence_a"]), json.loads(row["evidence_b"])
+    assert len(ev_a) == len(ev_b)  # substitutions: evidence_a[i] stands for evidence_b[i]
     moscow, beijing = (ev_a, ev_b) if p["text_a"].startswith(moscow_text) else (ev_b, ev_a)
-    assert "stabilise the situation" in moscow and "protecting national stability" in beijing
-    assert "support" not in moscow.split()  # shared by both: no changed word
+    # The top substitution comes first.
+    assert (moscow[0][2], beijing[0][2]) == (
+        "stabilise the situation",
+        "protecting national stability",
+    )
+    assert "support" not in {t for *_, t in moscow}  # shared by both: no changed word
 
 
 def test_qin_rudenko_meeting_pairs_have_no_speaker_row(sample):

@@ -31,7 +31,7 @@ event: the log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi 
 the prior being the event's pooled counts, with z-scores; the top terms by z are kept per document.
 
 The package follows the steps: `lexicon` (the data files as patterns), `numbers`, `entities` and
-`words` (what a text holds), `claim` (one claim read once), `kinds` (two claims compared, one
+`words` (what a text holds), `claim` (one claim read once), `diff` (two claims' changed words), `substitutions` (which changed words stand for which), `kinds` (two claims compared, one
 function per kind, and the relation), `omissions` (omission salience), `terms` (term contrasts),
 `config` (schemas, kinds, relations, saliences, thresholds).
 """

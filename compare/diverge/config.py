@@ -52,10 +52,12 @@ SALIENCE = {
     "framing_loaded": 0.7,
     "framing_distancing": 0.65,
     "framing_intensifiers": 0.55,
+    "framing_connotation": 0.6,  # x min(1, |valence shift| / 4 + 0.5)
     "elaborated": 0.3,  # + 0.1 per added name or number, + 0.02 per added word ...
     "elaborated_max": 0.6,
     "reworded": 0.1,  # + reworded_per_change x the share of content words replaced
     "reworded_per_change": 0.4,
+    "reworded_per_shift": 0.2,  # + this x min(1, |valence shift of the top substitution| / 4)
 }
 
 
@@ -77,5 +79,9 @@ class DivergeConfig:
     # by min(1, pair score / certain_pair_score), so a pair at the acceptance threshold (0.38)
     # counts about half as much as one this strong (set by reading the sample events' pairs).
     certain_pair_score: float = 0.7
+    # Framed by connotation when a substitution's valence shifts at least this much (VADER's
+    # scale, -4 to 4; diverge/substitutions.py). BASIL DEV word-level lexical F1 (framing rows'
+    # evidence): 1.0 -> 0.036, 1.5 -> 0.038, 2.0 -> 0.042, 2.5 -> 0.036.
+    connotation_shift: float = 2.0
     top_terms: int = 30  # term contrasts kept per document (highest z)
     prior_scale: float = 1.0  # Dirichlet prior = prior_scale x the event's pooled counts

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from difflib import SequenceMatcher
 from functools import lru_cache
 
 from compare.diverge.claim import Claim
 from compare.diverge.config import RELATION_OF_KIND, RELATIONS, SALIENCE, DivergeConfig
+from compare.diverge.diff import word_diff
 from compare.diverge.entities import (
     Mention,
     official_sides,
@@ -24,6 +24,7 @@ from compare.diverge.entities import (
 )
 from compare.diverge.lexicon import WORD, Span, fold, function_word, lex
 from compare.diverge.numbers import Quantity
+from compare.diverge.substitutions import Substitution, loaded_words, substitutions
 from compare.text import STOPWORDS, verb_stem
 
 Finding = tuple[str, float, str, list[Span], list[Span], float]
@@ -39,15 +40,19 @@ def compare_claims(
     (kind, score, reason, ev_a, ev_b, salience); no finding at all means the relation `same`."""
     config = config or DivergeConfig()
     diff = word_diff(a, b)
+    runs = diff["subs"] + (
+        [(diff["added_a"], diff["added_b"])] if diff["added_a"] or diff["added_b"] else []
+    )
+    subs = substitutions(a.text, b.text, runs)
     found = [
         _numbers(a, b),
         _entities(a, b, links),
         _negation(a, b, config),
         _speaker(a, b, links),
         _hedging(a, b),
-        _framing(a, b),
+        _framing(a, b) or _connotation(a, b, subs, config),
         _elaborated(a, b, diff, config),
-        _reworded(a, b, diff, config),
+        _reworded(a, b, diff, config, [s for s in subs if s.paired]),
     ]
     return [f for f in found if f is not None]
 
@@ -56,79 +61,6 @@ def relation_of(kinds) -> str:
     """The pair's one relation from the kinds found on it: the first by precedence, else `same`."""
     found = {RELATION_OF_KIND[k] for k in kinds if k in RELATION_OF_KIND}
     return next((r for r in RELATIONS if r in found), "same")
-
-
-# --- the word-level diff -------------------------------------------------------------------------
-
-# Words that say who speaks, not what is said: dropped from the diff (the speaker kind has them).
-_ATTRIBUTION = frozenset(
-    verb_stem(w)
-    for w in [
-        "say",
-        "said",
-        "says",
-        "added",
-        "adds",
-        "stated",
-        "states",
-        "told",
-        "tells",
-        "noted",
-        "notes",
-        "statement",
-        "readout",
-        "according",
-        "remarks",
-    ]
-)
-
-
-def _spelling(key: str) -> str:
-    """British and American spelling as one key (neighbour / neighbor)."""
-    if len(key) > 5 and key.endswith("our"):
-        return key[:-3] + "or"
-    return key
-
-
-def _diff_words(c: Claim) -> list[tuple[int, int, str]]:
-    """The claim's content words minus its speaker phrase and attribution verbs."""
-    skip = _spans(c.text, c.speaker) if c.speaker else []
-    out = []
-    for start, end, key in c.words:
-        if key in _ATTRIBUTION or any(s <= start < e for s, e, _ in skip):
-            continue
-        out.append((start, end, _spelling(key)))
-    return out
-
-
-def word_diff(a: Claim, b: Claim) -> dict:
-    """What changed between two claims' content words (difflib on the normalised keys; a word
-    that only moved is unchanged): `subs` are replaced runs [(words of a, words of b)], `added_a`
-    / `added_b` words one side has in a run the other side has nothing for."""
-    wa, wb = _diff_words(a), _diff_words(b)
-    ka, kb = [k for *_, k in wa], [k for *_, k in wb]
-    sa, sb = set(ka), set(kb)
-    subs, added_a, added_b = [], [], []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
-        if op == "equal":
-            continue
-        ra = [w for w in wa[i1:i2] if w[2] not in sb]
-        rb = [w for w in wb[j1:j2] if w[2] not in sa]
-        if ra and rb:
-            subs.append((ra, rb))
-        else:
-            added_a += ra
-            added_b += rb
-    shared = sa & sb
-    return {
-        "subs": subs,
-        "added_a": added_a,
-        "added_b": added_b,
-        "keys_a": sa,
-        "keys_b": sb,
-        "contained_a": len(shared) / len(sa) if sa else 1.0,  # share of a's words b also has
-        "contained_b": len(shared) / len(sb) if sb else 1.0,
-    }
 
 
 def _elaborated(a: Claim, b: Claim, diff: dict, config: DivergeConfig) -> Finding | None:
@@ -160,24 +92,62 @@ def _elaborated(a: Claim, b: Claim, diff: dict, config: DivergeConfig) -> Findin
     )
 
 
-def _reworded(a: Claim, b: Claim, diff: dict, config: DivergeConfig) -> Finding | None:
-    """The same point in other words: the evidence is the replaced runs of content words."""
-    subs = diff["subs"]
-    if not subs and diff["added_a"] and diff["added_b"]:
-        subs = [(diff["added_a"], diff["added_b"])]  # dropped here, added there: a replacement
-    if not subs or not diff["keys_a"] & diff["keys_b"]:
+def _reworded(
+    a: Claim, b: Claim, diff: dict, config: DivergeConfig, subs: list[Substitution]
+) -> Finding | None:
+    """The same point in other words. The evidence is the substitutions (`substitutions`), top
+    first, evidence_a[i] standing for evidence_b[i]; without any, the replaced runs of words."""
+    runs = diff["subs"]
+    if not runs and diff["added_a"] and diff["added_b"]:
+        runs = [(diff["added_a"], diff["added_b"])]  # dropped here, added there: a replacement
+    if not runs or not diff["keys_a"] & diff["keys_b"]:
         return None
     if max(diff["contained_a"], diff["contained_b"]) >= config.elaborated_min_contained and not (
         diff["subs"] and all(x and y for x, y in diff["subs"])
     ):
         return None
-    wa = [w for x, _ in subs for w in x]
-    wb = [w for _, y in subs for w in y]
-    ev_a, ev_b = _phrases(a.text, wa), _phrases(b.text, wb)
+    wa = [w for x, _ in runs for w in x]
+    wb = [w for _, y in runs for w in y]
     changed = (len(wa) + len(wb)) / max(1, len(diff["keys_a"]) + len(diff["keys_b"]))
     salience = SALIENCE["reworded"] + SALIENCE["reworded_per_change"] * min(1.0, changed)
-    reason = f"reworded: {a.label} {_quote(ev_a)} where {b.label} has {_quote(ev_b)}"
+    if subs:
+        ev_a, ev_b = [s.span_a for s in subs], [s.span_b for s in subs]
+        top = subs[0]
+        salience += SALIENCE["reworded_per_shift"] * min(1.0, abs(top.shift) / 4)
+        reason = (
+            f'reworded: {a.label} "{_short(top.span_a[2])}" for {b.label} "{_short(top.span_b[2])}"'
+        )
+        if len(subs) > 1:
+            more = subs[1]
+            reason += f', "{_short(more.span_a[2])}" for "{_short(more.span_b[2])}"'
+            reason += " …" if len(subs) > 2 else ""
+    else:
+        ev_a, ev_b = _phrases(a.text, wa), _phrases(b.text, wb)
+        reason = f"reworded: {a.label} {_quote(ev_a)} where {b.label} has {_quote(ev_b)}"
     return "reworded", round(min(1.0, changed), 4), reason, ev_a, ev_b, round(salience, 3)
+
+
+def _connotation(
+    a: Claim, b: Claim, subs: list[Substitution], config: DivergeConfig
+) -> Finding | None:
+    """Framing by connotation: a substitution (or a word one side adds) shifts valence by at least
+    `connotation_shift` (VADER's scale, -4 to 4). The evidence is the valence-bearing words of
+    every such substitution, the top one first."""
+    shifted = [s for s in subs if abs(s.shift) >= config.connotation_shift]
+    if not shifted:
+        return None
+    top = shifted[0]
+    ev_a = _dedupe([w for s in shifted for w in loaded_words(a.text, s.span_a)])
+    ev_b = _dedupe([w for s in shifted for w in loaded_words(b.text, s.span_b)])
+    side_a = f'{a.label} "{_short(top.span_a[2])}" ({top.valence_a:+.1f})' if top.span_a else ""
+    side_b = f'{b.label} "{_short(top.span_b[2])}" ({top.valence_b:+.1f})' if top.span_b else ""
+    if side_a and side_b:
+        reason = f"framing (connotation): {side_a} for {side_b}"
+    else:
+        reason = f"framing (connotation): {side_a or side_b}, nothing like it in the other"
+    strength = min(1.0, abs(top.shift) / 4)
+    salience = SALIENCE["framing_connotation"] * (0.5 + 0.5 * strength)
+    return "framing", round(strength, 4), reason, ev_a, ev_b, round(salience, 3)
 
 
 def _framing(a: Claim, b: Claim) -> Finding | None:

@@ -17,6 +17,7 @@ Floors are computed on the same sentences: flag-all F1 for each label, and a TF-
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import polars as pl
 
 from compare.align import AlignConfig
 from compare.diverge import DivergeConfig
+from compare.diverge.lexicon import WORD
 from compare.embed import encode_texts
 from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl
 from compare.evaluate.ecbplus import best_threshold_f1
@@ -34,6 +36,7 @@ from compare.text import tfidf_matrix
 
 INFORMATIONAL_KINDS = ("speaker", "number", "entity")
 LEXICAL_KINDS = ("reworded", "hedging")
+FRAMING_EVIDENCE_KINDS = ("framing",)  # rows whose evidence marks framing words
 # DEV (50 events, 4041 sentences; flag-all F1 0.284): every divergence kind flags informational-bias
 # sentences at about the base rate (precision 0.11-0.19), and so do omissions, however they are cut:
 # unique claims 0.270 F1, any omission row 0.265, unique with nearest non-match < 0.45 / 0.40 /
@@ -81,18 +84,20 @@ def score(
         "floor_tfidf_f1_lexical": best_threshold_f1(novelty, lexical),
         "speaker_accuracy": accuracy,
         "n_speaker_sentences": n_quotes,
+        **lexical_words(run, spans),
     }
 
 
 class Run:
     """The pipeline's output on the neutral documents, with claims mapped to gold sentences."""
 
-    def __init__(self, claims, pairs, omissions, divergences, sentences_of):
+    def __init__(self, claims, pairs, omissions, divergences, sentences_of, documents=None):
         self.claims: pl.DataFrame = claims
         self.claim_pairs: pl.DataFrame = pairs
         self.omissions: pl.DataFrame = omissions
         self.divergences: pl.DataFrame = divergences
         self.sentences_of: dict[str, list[Sentence]] = sentences_of
+        self.documents: dict[str, dict] = documents or {}  # neutral doc id -> gold document
 
 
 def run_pipeline(
@@ -127,7 +132,12 @@ def run_pipeline(
             if s["start"] < r["char_end"] and r["char_start"] < s["end"]
         ]
     return Run(
-        claims, tables["claim_pairs"], tables["omissions"], tables["divergences"], sentences_of
+        claims,
+        tables["claim_pairs"],
+        tables["omissions"],
+        tables["divergences"],
+        sentences_of,
+        by_neutral,
     )
 
 
@@ -150,6 +160,64 @@ def predictions(run: Run) -> dict[str, set]:
     return {
         "informational": sentences(("omission", *INFORMATIONAL_KINDS)),
         "lexical": sentences(LEXICAL_KINDS),
+    }
+
+
+def lexical_words(run: Run, spans: list[dict]) -> dict[str, float]:
+    """Word-level lexical score: the words the tool marks as framing evidence (the spans of its
+    `FRAMING_EVIDENCE_KINDS` rows: the loaded words of substitutions whose connotation shifts,
+    and the lexicon's loaded words, intensifiers and distancing phrases) against the words inside BASIL's
+    lexical-bias spans, over the words of the sentences that hold a claim of an accepted pair.
+    The floor marks every word of a paired claim whose lower-case form its partner lacks."""
+    claims = {r["claim_id"]: r for r in run.claims.iter_rows(named=True)}
+    pairs = run.claim_pairs.select("claim_a", "claim_b").rows()
+    paired = {c for pair in pairs for c in pair}
+    sentences = {s for c in paired for s in run.sentences_of[c]}
+    words = {}  # (gold doc id, start, end) of each word of those sentences, in document offsets
+    docs_of = {}
+    for c in paired:
+        docs_of[c] = run.documents[claims[c]["doc_id"]]
+    for doc in {d["doc_id"]: d for d in docs_of.values()}.values():
+        for sent in doc["sentences"]:
+            if (doc["doc_id"], sent["sid"]) in sentences:
+                for m in WORD.finditer(doc["text"], sent["start"], sent["end"]):
+                    words[(doc["doc_id"], m.start(), m.end())] = None
+    gold_spans = defaultdict(list)
+    for s in spans:
+        if s["bias"] == "lexical" and s.get("doc_start") is not None:
+            gold_spans[s["doc_id"]].append((s["doc_start"], s["doc_end"]))
+
+    def inside(marked: dict[str, list[tuple[int, int]]]) -> set:
+        return {w for w in words if any(s < w[2] and w[1] < e for s, e in marked.get(w[0], ()))}
+
+    gold = inside(gold_spans)
+    marked = defaultdict(list)
+    for row in run.divergences.iter_rows(named=True):
+        if row["kind"] not in FRAMING_EVIDENCE_KINDS:
+            continue
+        for side in ("a", "b"):
+            c = claims[row[f"claim_{side}"]]
+            doc = docs_of[c["claim_id"]]["doc_id"]
+            for s, e, _ in json.loads(row[f"evidence_{side}"] or "[]"):
+                marked[doc].append((c["char_start"] + s, c["char_start"] + e))
+    floor = defaultdict(list)
+    for x, y in pairs:
+        for c, other in ((x, y), (y, x)):
+            theirs = {w.lower() for w in WORD.findall(claims[other]["text"])}
+            doc = docs_of[c]["doc_id"]
+            for m in WORD.finditer(claims[c]["text"]):
+                if m.group().lower() not in theirs:
+                    floor[doc].append(
+                        (claims[c]["char_start"] + m.start(), claims[c]["char_start"] + m.end())
+                    )
+    p, r, f = prf(inside(marked), gold)
+    return {
+        "lexical_word_precision": p,
+        "lexical_word_recall": r,
+        "lexical_word_f1": f,
+        "lexical_word_base_rate": len(gold) / len(words) if words else 0.0,
+        "floor_lexical_word_f1": prf(inside(floor), gold)[2],
+        "n_lexical_words": len(words),
     }
 
 
