@@ -3,7 +3,10 @@
 Each document gets a similarity to its nearest neighbours that mixes three views of it: a dense
 vector (its title's embedding plus the mean of its claims' embeddings, the vectors the pipeline needs
 anyway), TF-IDF of title and text, and TF-IDF of its names and numbers (capitalised words, figures).
-When two documents both carry a date more than `max_days` apart, they are kept apart.
+Dated documents more than `max_days` apart never share an event, inside the linkage too: two groups
+join only when the dates of all their documents together span at most `max_days` (so a story
+retold two months later is another event, however alike the texts); undated documents group by
+content alone and do not widen a group's span.
 
 Neighbours are found in blocks of matrix products (`neighbours` per document), never as a matrix of
 the whole corpus. Events are then grown by average linkage over that sparse graph in two stages:
@@ -125,6 +128,11 @@ def document_vectors(
     return _unit(out)
 
 
+def _nan_reduce(op, values: np.ndarray) -> float:
+    """`op` (np.fmin / np.fmax) over `values`, ignoring NaN; NaN when all are NaN or none."""
+    return float(op.reduce(values)) if len(values) else float("nan")
+
+
 def _unit(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
@@ -204,9 +212,20 @@ def _neighbours(
 class _Clusters:
     """Doc-weighted average linkage; an unknown pair counts as the mean of its two floors."""
 
-    def __init__(self, members: list[list[int]], events: list[str | None], graph: _Graph):
+    def __init__(
+        self,
+        members: list[list[int]],
+        events: list[str | None],
+        graph: _Graph,
+        days: np.ndarray,
+        max_days: int | None,
+    ):
         self.members = {c: list(m) for c, m in enumerate(members)}
         self.event = dict(enumerate(events))
+        self.max_days = max_days
+        # first and last date of each cluster's dated documents (NaN when it has none)
+        self.first = {c: _nan_reduce(np.fmin, days[m]) for c, m in self.members.items()}
+        self.last = {c: _nan_reduce(np.fmax, days[m]) for c, m in self.members.items()}
         self.level = {c: float(graph.level[m].sum()) for c, m in self.members.items()}
         self.floor = {c: float(graph.floor[m].sum()) for c, m in self.members.items()}
         owner = {d: c for c, m in self.members.items() for d in m}
@@ -253,7 +272,14 @@ class _Clusters:
                     heapq.heappush(heap, (-score(c, d), min(c, d), max(c, d)))
 
     def _may_join(self, a: int, b: int) -> bool:
-        return self.event[a] is None or self.event[b] is None
+        """Not two existing events, and not beyond the date window: the span of the merged
+        group's dates (undated documents aside) stays within `max_days`."""
+        if self.event[a] is not None and self.event[b] is not None:
+            return False
+        if self.max_days is None:
+            return True
+        span = np.fmax(self.last[a], self.last[b]) - np.fmin(self.first[a], self.first[b])
+        return not span > self.max_days  # NaN (a side without dates) joins by content alone
 
     def _merge(self, a: int, b: int) -> int:
         c = self.next_id
@@ -263,6 +289,8 @@ class _Clusters:
         self.event.pop(b, None)
         self.level[c] = self.level.pop(a) + self.level.pop(b)
         self.floor[c] = self.floor.pop(a) + self.floor.pop(b)
+        self.first[c] = float(np.fmin(self.first.pop(a), self.first.pop(b)))
+        self.last[c] = float(np.fmax(self.last.pop(a), self.last.pop(b)))
         merged: dict[int, list[float]] = {}
         for old in (a, b):
             for d, (s, f) in self.links.pop(old).items():
@@ -288,12 +316,14 @@ def group_documents(
     existing: pl.DataFrame | None = None,
     config: GroupConfig = GroupConfig(),
     con=None,
+    claims: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """doc_id -> event_id (GROUPS_SCHEMA) for `documents`, joining `existing` events where they fit.
 
     `documents` and `existing` need `doc_id`, `text`, `title` and `date` (title and date may be
     null); `existing` also `event_id`. With `con` (a store), vectors go through its embedding cache
-    and the claims of existing documents are read from it.
+    and the claims of existing documents are read from it. `claims` (doc_id, text), when given,
+    are the claims of `documents`, so that they are not segmented a second time.
     """
     documents = _prepared(documents)
     existing = _prepared(existing) if existing is not None else None
@@ -306,7 +336,9 @@ def group_documents(
     n_old = 0 if existing is None else existing.height
     is_new = corpus["doc_id"].is_in(documents["doc_id"].implode()).to_numpy()
 
-    dense = document_vectors(corpus, embedder, claims=_stored_claims(corpus, is_new, con), con=con)
+    dense = document_vectors(
+        corpus, embedder, claims=_corpus_claims(corpus, is_new, con, claims), con=con
+    )
     texts = [f"{t}\n{t}\n{x}" for t, x in zip(corpus["title"], corpus["text"])]  # title twice
     words_m, vocab = tfidf_with_vocab([folded_words(t) for t in texts])
     names_m, _ = tfidf_with_vocab(
@@ -338,7 +370,7 @@ def group_documents(
         for (event_id,), frame in old.group_by("event_id", maintain_order=True):
             members.append(frame["_row"].to_list())
             events.append(event_id)
-    clusters = _Clusters(members, events, graph)
+    clusters = _Clusters(members, events, graph, days, config.max_days)
     clusters.run(partial(clusters.contrast, minimum=config.core_min), config.core_margin)
     clusters.run(clusters.average, config.merge_threshold)
 
@@ -370,25 +402,33 @@ def _prepared(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _stored_claims(corpus: pl.DataFrame, is_new: np.ndarray, con) -> pl.DataFrame | None:
-    """Claims of the corpus: stored ones for existing documents (when a store is given), new ones
-    segmented here."""
-    if con is None or is_new.all():
+def _corpus_claims(
+    corpus: pl.DataFrame, is_new: np.ndarray, con, claims: pl.DataFrame | None
+) -> pl.DataFrame | None:
+    """Claims (doc_id, text) of the corpus: `claims` for the new documents when given, stored ones
+    for existing documents when a store is given, the rest segmented here (None: segment all)."""
+    known = []
+    if claims is not None:
+        new_ids = corpus.filter(pl.Series(is_new))["doc_id"].implode()
+        known.append(claims.select("doc_id", "text").filter(pl.col("doc_id").is_in(new_ids)))
+    if con is not None and not is_new.all():
+        old_ids = corpus.filter(~pl.Series(is_new))["doc_id"].to_list()
+        known.append(
+            con.sql(
+                "SELECT doc_id, text FROM claims WHERE doc_id IN (SELECT unnest($ids::VARCHAR[]))",
+                params={"ids": old_ids},
+            ).pl()
+        )
+    if not known:
         return None
     from compare.segment import segment
 
-    old_ids = corpus.filter(~pl.Series(is_new))["doc_id"].to_list()
-    stored = con.sql(
-        "SELECT doc_id, text FROM claims WHERE doc_id IN (SELECT unnest($ids::VARCHAR[]))",
-        params={"ids": old_ids},
-    ).pl()
-    fresh = segment(corpus.filter(pl.Series(is_new)).with_columns(pl.lit("").alias("event_id")))
-    missing = corpus.filter(
-        ~pl.Series(is_new) & ~pl.col("doc_id").is_in(stored["doc_id"].implode())
-    )
-    if missing.height:  # stored without claims (should not happen): segment them too
-        fresh = pl.concat([fresh, segment(missing.with_columns(pl.lit("").alias("event_id")))])
-    return pl.concat([stored, fresh.select("doc_id", "text")])
+    known = pl.concat(known)
+    missing = corpus.filter(~pl.col("doc_id").is_in(known["doc_id"].implode()))
+    if missing.height:  # new documents without given claims, stored ones without claims
+        fresh = segment(missing.with_columns(pl.lit("").alias("event_id")))
+        known = pl.concat([known, fresh.select("doc_id", "text")])
+    return known
 
 
 def new_event_id(docs: pl.DataFrame, weights: sp.csr_matrix, vocab: dict[str, int]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 import pytest
@@ -180,3 +182,57 @@ def test_cluster_metrics_on_known_partitions():
         abs(adjusted_rand(rng.integers(0, 3, 300).tolist(), rng.integers(0, 3, 300).tolist()))
         < 0.05
     )
+
+
+def test_date_window_holds_inside_the_linkage_for_a_story_retold_60_days_later():
+    """One story told on day 0 and again on day 60, with tellings every 3 days between: each
+    document's neighbours are within the window, but no group may span more than `max_days`, so
+    the tellings 60 days apart are never grouped. Few neighbours (as in a crowded feed) once let
+    the linkage chain them all into one group."""
+    start = dt.date(2024, 1, 10)
+    rows = [
+        {
+            "doc_id": f"day-{day:02d}",
+            "title": QUAKE[day % 3][0],
+            "text": QUAKE[day % 3][1],
+            "date": (start + dt.timedelta(days=day)).isoformat(),
+        }
+        for day in range(0, 61, 3)
+    ]
+    docs = pl.DataFrame(rows, schema={c: pl.String for c in ("doc_id", "title", "text", "date")})
+    for config in (GroupConfig(), GroupConfig(neighbours=3)):
+        result = events(group_documents(docs, HashEmbedder(), config=config))
+        assert result["day-00"] != result["day-60"]
+        for event_id in set(result.values()):
+            days = sorted(int(d[4:]) for d, e in result.items() if e == event_id)
+            assert days[-1] - days[0] <= 7
+
+
+def test_undated_documents_group_by_content_alone():
+    docs = frame({"quake": QUAKE, "final": FINAL})
+    docs = docs.with_columns(
+        pl.when(pl.col("doc_id") == "quake-0")
+        .then(pl.lit("2024-01-10"))
+        .otherwise(None)
+        .alias("date")
+    )
+    assert partition(group_documents(docs, HashEmbedder())) == {
+        frozenset({"quake-0", "quake-1", "quake-2"}),
+        frozenset({"final-0", "final-1"}),
+    }
+
+
+def test_given_claims_are_not_segmented_again(monkeypatch):
+    import importlib
+
+    segment_module = importlib.import_module("compare.segment")
+
+    docs = frame({"quake": QUAKE, "final": FINAL, "tax": TAX})
+    claims = segment_module.segment(docs.with_columns(pl.lit("").alias("event_id")))
+    expected = partition(group_documents(docs, HashEmbedder()))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("segmented a second time")
+
+    monkeypatch.setattr(segment_module, "segment", refuse)
+    assert partition(group_documents(docs, HashEmbedder(), claims=claims)) == expected
