@@ -128,12 +128,18 @@ def _store_ingested(
             "doc_id", "event_id", _input=pl.col("doc_id").is_in(docs["doc_id"].to_list())
         )
         check = partial(check, stored=stored)
+    claims = segment(new)  # once: grouping takes these claims too
     if group == "auto" and new.height:
-        new = _grouped(con, new, embedder, check)
+        new = _grouped(con, new, claims, embedder, check)
+        event_of = new.select("doc_id", pl.col("event_id").alias("_event"))
+        claims = (
+            claims.join(event_of, on="doc_id", how="left")
+            .with_columns(pl.col("_event").alias("event_id"))
+            .select(claims.columns)
+        )
     elif check is not None:
         check(new=new)
     if new.height:
-        claims = segment(new)
         with transaction(con):
             store.replace_rows(con, "documents", new, key="doc_id", values=[])
             store.replace_rows(con, "claims", claims, key="doc_id", values=[])
@@ -152,6 +158,7 @@ def _store_ingested(
 def _grouped(
     con: duckdb.DuckDBPyConnection,
     new: pl.DataFrame,
+    claims: pl.DataFrame,
     embedder: Embedder | None,
     check: Callable[..., None] | None = None,
 ) -> pl.DataFrame:
@@ -162,7 +169,11 @@ def _grouped(
     existing = con.sql("SELECT doc_id, event_id, title, date, text FROM documents").pl()
     with transaction(con):  # the vectors computed for grouping are committed to the cache
         assigned = group_documents(
-            new, embedder or load_embedder(progress=True), existing=existing, con=con
+            new,
+            embedder or load_embedder(progress=True),
+            existing=existing,
+            con=con,
+            claims=claims,
         )
         grouped = new.drop("event_id").join(assigned, on="doc_id", how="left").select(new.columns)
         if check is not None:
