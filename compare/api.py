@@ -19,6 +19,7 @@ from compare.embed import load_embedder
 from compare.errors import InputError, NarrativeError
 from compare.lang import language_notes
 from compare.pipeline import Engine, IngestSummary, Progress, align_store, ingest_into, quiet
+from compare.progress import stage
 
 ENGINES = ("local", "ray")
 
@@ -64,7 +65,7 @@ def align_events(
     """`narrative-compare align`: embed + align + diverge what is stored (never creates a store)."""
     con = store.open_store(db, wait=wait, create=False, on_wait=progress)
     try:
-        summary = align_store(con, load_embedder(model, progress=True), events=events)
+        summary = align_store(con, load_embedder(model), events=events, progress=progress)
     finally:
         con.close()
     for event_id in summary.lonely_events:
@@ -101,7 +102,7 @@ def run(
     align = _engine(engine, address=ray_address)  # a missing extra fails before anything is written
     store.writable_folder(Path(out), create=False)
     with _writer(db, wait, progress) as con:
-        embedder = load_embedder(model, progress=True)
+        embedder = load_embedder(model)
         ingested = ingest_into(
             con,
             paths,
@@ -120,7 +121,9 @@ def run(
         aligned = align(con, embedder, events=touched, progress=progress)
     for event_id in aligned.lonely_events:
         progress(f"Note: event '{event_id}' has one document: nothing to compare.")
-    reports = write_reports(db=db, events=touched, out=out, plotly=plotly)
+    with stage(progress, "reports", total=len(touched), unit="written") as shown:
+        reports = write_reports(db=db, events=touched, out=out, plotly=plotly)
+        shown.advance(len(touched))
     for path, reason in ingested.skipped:
         progress(f"Skipped {path}: {reason}")
     return {

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sys
+import time
 from functools import wraps
 from pathlib import Path
+from typing import Self
 
 import click
 
@@ -33,6 +36,15 @@ def model_option(f):
         type=click.Path(file_okay=False),
         help="Local model folder, sentence-transformers or model2vec (env NARRATIVE_MODEL; default:"
         " bundled all-MiniLM-L6-v2).",
+    )(f)
+
+
+def quiet_option(f):
+    return click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="Print only errors, warnings and the files skipped: no progress, no summary.",
     )(f)
 
 
@@ -84,6 +96,115 @@ def user_errors(f):
 
 def note(message: str) -> None:
     click.echo(message, err=True)
+
+
+class Reporter:
+    """The progress callback the CLI hands the library (compare.progress): notes, and one display
+    per stage on stderr. On a terminal a stage is one line redrawn in place (done / total, counts,
+    rate and time left); otherwise plain lines, one when a stage ends and one every
+    `PLAIN_EVERY` seconds of a long one. `quiet`: only warnings and skipped files (errors are
+    printed by `user_errors`)."""
+
+    PLAIN_EVERY = 30.0
+    KEEP = ("Warning", "Skipped", "Error")  # what --quiet still prints
+
+    def __init__(self, quiet: bool = False, stream=None):
+        self.stream = stream or click.get_text_stream("stderr")
+        self.quiet = quiet
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.live: _StageLine | None = None  # the line being redrawn, on a terminal
+        self.started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.quiet and not message.startswith(self.KEEP):
+            return
+        self._clear()
+        click.echo(message, file=self.stream)
+
+    def stage(self, name: str, total: int | None = None, unit: str = "") -> _StageLine:
+        return _StageLine(self, name, total, unit)
+
+    def summary(self, line: str) -> None:
+        """The closing line (not with --quiet): what was done, and in how long."""
+        self(f"Done in {_duration(time.perf_counter() - self.started)}: {line}")
+
+    def _clear(self) -> None:
+        if self.live is not None and self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+class _StageLine:
+    def __init__(self, reporter: Reporter, name: str, total: int | None, unit: str):
+        self.reporter, self.name, self.total, self.unit = reporter, name, total, unit
+        self.done, self.counts = 0, {}
+        self.started = self.drawn = time.perf_counter()
+        self.closed = False
+
+    def __enter__(self) -> Self:
+        if self.reporter.tty and not self.reporter.quiet:
+            self.reporter.live = self
+            self._draw()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close(failed=exc[0] is not None)
+
+    def advance(self, n: int = 1, **counts: int) -> None:
+        self.done += n
+        for key, value in counts.items():
+            self.counts[key] = self.counts.get(key, 0) + value
+        now = time.perf_counter()
+        if self.reporter.quiet:
+            return
+        if self.reporter.tty and now - self.drawn >= 0.1:
+            self._draw()
+        elif not self.reporter.tty and now - self.drawn >= self.reporter.PLAIN_EVERY:
+            click.echo(self.text(), file=self.reporter.stream)
+            self.drawn = now
+
+    def close(self, failed: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.reporter.live is self:
+            self.reporter._clear()
+            self.reporter.live = None
+        if not self.reporter.quiet and not failed:
+            click.echo(self.text(final=True), file=self.reporter.stream)
+
+    def text(self, final: bool = False) -> str:
+        elapsed = time.perf_counter() - self.started
+        done = f"{self.done:,}" + (f"/{self.total:,}" if self.total is not None else "")
+        parts = [f"{self.name}: {done} {self.unit}".rstrip()]
+        parts += [f"{key} {value:,}" for key, value in self.counts.items()]
+        if final:
+            parts.append(_duration(elapsed))
+        elif elapsed >= 2 and self.done:
+            rate = self.done / elapsed
+            parts.append(
+                f"{rate:,.1f} {self.unit}/s" if rate < 10 else f"{rate:,.0f} {self.unit}/s"
+            )
+            if self.total:
+                parts.append(f"{_duration((self.total - self.done) / rate)} left")
+        return " · ".join(parts)
+
+    def _draw(self) -> None:
+        width = shutil.get_terminal_size((100, 24)).columns - 1
+        self.reporter.stream.write("\r\033[K" + self.text()[:width])
+        self.reporter.stream.flush()
+        self.drawn = time.perf_counter()
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 def emit(data: dict, as_json: bool, line: str) -> None:
@@ -139,9 +260,10 @@ def main():
     help="Join the Ray cluster at ADDRESS (host:port); default: start a local Ray instance.",
 )
 @wait_option
+@quiet_option
 @json_option
 @user_errors
-def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wait, as_json):
+def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wait, quiet, as_json):
     """Ingest, segment, embed, align and report PATHS (files or event folders).
 
     Example: narrative-compare run data/events/wagner-2023
@@ -149,6 +271,7 @@ def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wai
     """
     from compare.api import run as run_pipeline
 
+    reporter = Reporter(quiet=quiet)
     result = run_pipeline(
         paths,
         db=db,
@@ -156,19 +279,27 @@ def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wai
         out=out,
         skip_bad=skip_bad,
         wait=wait,
-        progress=note,
+        progress=reporter,
         engine=engine,
         ray_address=ray_address,
         group=group,
         plotly=plotly,
     )
-    emit(
-        result,
-        as_json,
-        f"{len(result['reports'])} report(s): {', '.join(result['reports'])}"
-        f" ({result['documents']} new documents, {result['claim_pairs']} aligned pairs,"
-        f" {result['omissions']} omissions)",
+    counts = (
+        f"{result['documents']:,} new documents, {result['claims']:,} claims,"
+        f" {len(result['events']):,} events, {result['claim_pairs']:,} aligned pairs,"
+        f" {result['omissions']:,} omissions"
     )
+    if not quiet:
+        reporter.summary(f"{counts}, {len(result['reports']):,} report(s) in {out}")
+    if as_json or not quiet:
+        emit(
+            result,
+            as_json,
+            f"{len(result['reports'])} report(s): {', '.join(result['reports'])}"
+            f" ({result['documents']} new documents, {result['claim_pairs']} aligned pairs,"
+            f" {result['omissions']} omissions)",
+        )
 
 
 @main.command(name="ingest")
@@ -176,16 +307,19 @@ def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wai
 @db_option
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
 @wait_option
+@quiet_option
 @json_option
 @user_errors
-def ingest_cmd(paths, db, skip_bad, wait, as_json):
+def ingest_cmd(paths, db, skip_bad, wait, quiet, as_json):
     """Ingest and segment PATHS into the store (no embedding).
 
     Example: narrative-compare ingest data/events/wagner-2023 --db narrative.duckdb
     """
     from compare.api import ingest_paths
 
-    summary = ingest_paths(paths, db=db, skip_bad=skip_bad, wait=wait, progress=note)
+    summary = ingest_paths(paths, db=db, skip_bad=skip_bad, wait=wait, progress=Reporter(quiet))
+    if quiet and not as_json:
+        return
     emit(
         summary,
         as_json,
@@ -199,16 +333,19 @@ def ingest_cmd(paths, db, skip_bad, wait, as_json):
 @model_option
 @click.option("--event", "events", multiple=True, help="Only this event (repeatable).")
 @wait_option
+@quiet_option
 @json_option
 @user_errors
-def align_cmd(db, model, events, wait, as_json):
+def align_cmd(db, model, events, wait, quiet, as_json):
     """Embed, align and compare the claims already in the store.
 
     Example: narrative-compare align --event wagner-2023
     """
     from compare.api import align_events
 
-    summary = align_events(db=db, model=model, events=events, wait=wait, progress=note)
+    summary = align_events(db=db, model=model, events=events, wait=wait, progress=Reporter(quiet))
+    if quiet and not as_json:
+        return
     emit(
         summary,
         as_json,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import zlib
@@ -83,7 +84,7 @@ class _ModelFolder:
                 f"No sentence-transformers model in '{self.path}'. Pass --model with a local model"
                 " folder (models are never downloaded), or leave it out for the bundled model."
             )
-        self.progress = progress
+        self.progress = progress  # kept for callers; library bars stay off (see _hush_libraries)
         self.device = device or os.environ.get("NARRATIVE_DEVICE", "cpu")
 
     @cached_property
@@ -129,8 +130,10 @@ class SentenceTransformerEmbedder(_ModelFolder):
     def model(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        _hush_libraries()
         from sentence_transformers import SentenceTransformer
 
+        _hush_libraries(loaded=True)
         return SentenceTransformer(str(self.path), device=self.device)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -138,7 +141,7 @@ class SentenceTransformerEmbedder(_ModelFolder):
             texts,
             batch_size=BATCH_SIZE,
             normalize_embeddings=True,
-            show_progress_bar=self.progress,
+            show_progress_bar=False,  # the CLI draws its own progress (compare.progress)
             convert_to_numpy=True,
         )
         return np.asarray(vectors, dtype=np.float32)
@@ -153,6 +156,7 @@ class StaticEmbedder(_ModelFolder):
     @cached_property
     def model(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        _hush_libraries()
         try:
             from model2vec import StaticModel
         except ImportError:
@@ -165,12 +169,28 @@ class StaticEmbedder(_ModelFolder):
         vectors = self.model.encode(
             list(texts),
             batch_size=STATIC_BATCH_SIZE,
-            show_progress_bar=self.progress,
+            show_progress_bar=False,
             use_multiprocessing=False,  # chunks are small; worker start-up would cost more
         )
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)  # a text with no known token stays zero
+
+
+def _hush_libraries(*, loaded: bool = False) -> None:
+    """Third-party progress bars and chatter off ("Loading weights", "Batches:", hub warnings):
+    the CLI draws one display per stage itself. `loaded`: transformers is imported, so its
+    logging is set too (importing it only for this would cost seconds)."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for name in ("sentence_transformers", "transformers", "huggingface_hub", "model2vec"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if loaded:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
 
 
 def load_embedder(

@@ -42,6 +42,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from compare.embed import Embedder, embed, encode_texts
+from compare.progress import CountingEmbedder, Progress, Stage, quiet, stage
 from compare.text import (
     PLAIN_WORD,
     STOPWORDS,
@@ -167,6 +168,7 @@ def _neighbours(
     week: np.ndarray,
     rows: np.ndarray,
     config: GroupConfig,
+    shown: Stage | None = None,
 ) -> _Graph:
     """Top-k neighbours of `rows` over all documents, one block of rows at a time."""
     n = dense.shape[0]
@@ -203,6 +205,8 @@ def _neighbours(
         for i, js, vs in zip(block, top, values):
             for j, v in zip(js, vs):
                 edges[(i, j) if i < j else (j, i)] = float(v)
+        if shown is not None:
+            shown.advance(len(block))
     return _Graph(edges, level, floor)
 
 
@@ -317,13 +321,15 @@ def group_documents(
     config: GroupConfig = GroupConfig(),
     con=None,
     claims: pl.DataFrame | None = None,
+    progress: Progress = quiet,
 ) -> pl.DataFrame:
     """doc_id -> event_id (GROUPS_SCHEMA) for `documents`, joining `existing` events where they fit.
 
     `documents` and `existing` need `doc_id`, `text`, `title` and `date` (title and date may be
     null); `existing` also `event_id`. With `con` (a store), vectors go through its embedding cache
     and the claims of existing documents are read from it. `claims` (doc_id, text), when given,
-    are the claims of `documents`, so that they are not segmented a second time.
+    are the claims of `documents`, so that they are not segmented a second time. `progress` is
+    told how many documents have their neighbours found (compare.progress).
     """
     documents = _prepared(documents)
     existing = _prepared(existing) if existing is not None else None
@@ -336,6 +342,13 @@ def group_documents(
     n_old = 0 if existing is None else existing.height
     is_new = corpus["doc_id"].is_in(documents["doc_id"].implode()).to_numpy()
 
+    with stage(progress, "group", total=int(is_new.sum()), unit="documents") as shown:
+        return _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, shown)
+
+
+def _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, shown: Stage):
+    """group_documents' work on the prepared, sorted corpus (`shown` counts its progress)."""
+    embedder = CountingEmbedder(embedder, shown, count="embedded")
     dense = document_vectors(
         corpus, embedder, claims=_corpus_claims(corpus, is_new, con, claims), con=con
     )
@@ -352,14 +365,14 @@ def group_documents(
     new_rows = np.flatnonzero(is_new)
     rows = new_rows
     if n_old:  # stored events near a new document need their documents' level and floor too
-        first = _neighbours(dense, words_m, names_m, days, week, new_rows, config)
+        first = _neighbours(dense, words_m, names_m, days, week, new_rows, config, shown)
         near = {j for edge in first.edges for j in edge}
         stored_event = corpus["event_id"].to_list()
         touched = {stored_event[j] for j in near if not is_new[j]}
         rows = np.array(
             [r for r in range(corpus.height) if is_new[r] or stored_event[r] in touched]
         )
-    graph = _neighbours(dense, words_m, names_m, days, week, rows, config)
+    graph = _neighbours(dense, words_m, names_m, days, week, rows, config, None if n_old else shown)
 
     members: list[list[int]] = [[int(i)] for i in new_rows]
     events: list[str | None] = [None] * len(new_rows)

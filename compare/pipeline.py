@@ -26,14 +26,13 @@ from compare.diverge.config import TERM_CONTRASTS_SCHEMA
 from compare.embed import Embedder, event_vectors, load_embedder
 from compare.errors import InputError
 from compare.ingest import ingest
+from compare.progress import CountingEmbedder, Progress, quiet, stage
 from compare.segment import segment
 from compare.store import transaction
 
-Progress = Callable[[str], None]
+__all__ = ["Progress", "quiet"]  # re-exported: compare.progress defines them
 
-
-def quiet(message: str) -> None:
-    pass
+SEGMENT_CHUNK = 200  # documents segmented between two progress updates
 
 
 @dataclass
@@ -53,7 +52,7 @@ def ingest_into(
     skip_bad: bool = False,
     group: str | None = None,
     embedder: Embedder | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     require_pairs: bool = False,
 ) -> IngestSummary:
     """Ingest and segment `paths` into the store; documents already stored are left alone.
@@ -64,10 +63,12 @@ def ingest_into(
     would have two documents. When the input is refused, the files --skip-bad skipped are still
     told to `progress`.
     """
-    result = ingest(paths, skip_bad=skip_bad)
+    with stage(progress, "read", unit="documents") as shown:
+        result = ingest(paths, skip_bad=skip_bad)
+        shown.advance(result.documents.height)
     try:
         check = partial(_require_pairs, paths) if require_pairs else None
-        return _store_ingested(con, result, group, embedder, check)
+        return _store_ingested(con, result, group, embedder, check, progress or quiet)
     except InputError:
         for path, reason in result.skipped:
             (progress or quiet)(f"Skipped {path}: {reason}")
@@ -95,6 +96,7 @@ def _store_ingested(
     group: str | None,
     embedder: Embedder | None,
     check: Callable[[pl.DataFrame, pl.DataFrame], None] | None,
+    progress: Progress = quiet,
 ) -> IngestSummary:
     docs = result.documents
     summary = IngestSummary(
@@ -128,9 +130,9 @@ def _store_ingested(
             "doc_id", "event_id", _input=pl.col("doc_id").is_in(docs["doc_id"].to_list())
         )
         check = partial(check, stored=stored)
-    claims = segment(new)  # once: grouping takes these claims too
+    claims = _segmented(new, progress)  # once: grouping takes these claims too
     if group == "auto" and new.height:
-        new = _grouped(con, new, claims, embedder, check)
+        new = _grouped(con, new, claims, embedder, check, progress)
         event_of = new.select("doc_id", pl.col("event_id").alias("_event"))
         claims = (
             claims.join(event_of, on="doc_id", how="left")
@@ -155,12 +157,25 @@ def _store_ingested(
     return summary
 
 
+def _segmented(documents: pl.DataFrame, progress: Progress) -> pl.DataFrame:
+    """`segment(documents)`, a chunk of documents at a time so that progress can be told."""
+    if documents.height <= SEGMENT_CHUNK:
+        return segment(documents)
+    parts = []
+    with stage(progress, "segment", total=documents.height, unit="documents") as shown:
+        for chunk in documents.iter_slices(SEGMENT_CHUNK):
+            parts.append(segment(chunk))
+            shown.advance(chunk.height, claims=parts[-1].height)
+    return pl.concat(parts)
+
+
 def _grouped(
     con: duckdb.DuckDBPyConnection,
     new: pl.DataFrame,
     claims: pl.DataFrame,
     embedder: Embedder | None,
     check: Callable[..., None] | None = None,
+    progress: Progress = quiet,
 ) -> pl.DataFrame:
     """`new` with the event_id that `--group auto` gives it (vectors cached in the store).
     `check` sees the grouped documents inside the transaction: refusing them drops the vectors."""
@@ -170,10 +185,11 @@ def _grouped(
     with transaction(con):  # the vectors computed for grouping are committed to the cache
         assigned = group_documents(
             new,
-            embedder or load_embedder(progress=True),
+            embedder or load_embedder(),
             existing=existing,
             con=con,
             claims=claims,
+            progress=progress,
         )
         grouped = new.drop("event_id").join(assigned, on="doc_id", how="left").select(new.columns)
         if check is not None:
@@ -220,16 +236,23 @@ def align_store(
     events = store.require_events(con, events)
     summary = AlignSummary()
     cached_before = _cached(con)
-    for event_id, claims, vectors in event_vectors(con, embedder, events):
-        if claims["doc_id"].n_unique() < 2:
-            summary.lonely_events.append(event_id)
-        documents = store.read_table(con, "documents", event_id=event_id)
-        tables = compare_event(documents, claims, vectors, config, diverge_config)
-        write_event(con, event_id, tables)
-        summary.events.append(event_id)
-        summary.claims += claims.height
-        summary.claim_pairs += tables["claim_pairs"].height
-        summary.omissions += tables["omissions"].height
+    with stage(progress, "align", total=len(events), unit="events") as shown:
+        counting = CountingEmbedder(embedder, shown, count="embedded")
+        distinct = cached = 0  # vectors read from the cache: distinct texts not embedded now
+        for event_id, claims, vectors in event_vectors(con, counting, events):
+            if claims["doc_id"].n_unique() < 2:
+                summary.lonely_events.append(event_id)
+            documents = store.read_table(con, "documents", event_id=event_id)
+            tables = compare_event(documents, claims, vectors, config, diverge_config)
+            write_event(con, event_id, tables)
+            summary.events.append(event_id)
+            summary.claims += claims.height
+            summary.claim_pairs += tables["claim_pairs"].height
+            summary.omissions += tables["omissions"].height
+            distinct += claims["text_sha256"].n_unique() if claims.height else 0
+            now = max(0, distinct - counting.texts)
+            shown.advance(1, claims=claims.height, cached=now - cached)
+            cached = now
     summary.embedded = _cached(con) - cached_before
     return summary
 

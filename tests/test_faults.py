@@ -380,6 +380,10 @@ def test_a_long_line_reaches_pysbd_in_short_windows_once_each(tmp_path, monkeypa
             seen.append(len(text))
             return real.segment(text)
 
+        def processor(self, text):  # the faster path split_sentences takes first
+            seen.append(len(text))
+            return real.processor(text)
+
     monkeypatch.setattr(seg, "_segmenter", lambda: Recording())
     line = ("lorem ipsum dolor sit amet consectetur " * 1000)[:40_000]  # no sentence end
     spans = seg.split_sentences(line)

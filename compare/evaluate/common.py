@@ -102,7 +102,7 @@ def _cache(wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection | No
 
 
 def cached_embedder(model: str | Path | None = None) -> Embedder:
-    return CachedEmbedder(load_embedder(model, progress=True))
+    return CachedEmbedder(load_embedder(model))
 
 
 @contextmanager
