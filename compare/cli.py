@@ -109,7 +109,7 @@ class Reporter:
     KEEP = ("Warning", "Skipped", "Error")  # what --quiet still prints
 
     def __init__(self, quiet: bool = False, stream=None):
-        self.stream = stream or click.get_text_stream("stderr")
+        self.stream = stream or sys.stderr
         self.quiet = quiet
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.live: _StageLine | None = None  # the line being redrawn, on a terminal
