@@ -166,6 +166,7 @@ def write_markdown(r: dict, args) -> str:
         ),
         "",
     ]
+    md += end_to_end_section(r)
     md += stages_section(r)
     md += memory_section(r)
     md += scaling_section(r)
@@ -184,6 +185,7 @@ def stages_section(r: dict) -> list[str]:
             "ingest",
             "`ingest()` of the feed, documents written",
             num(ing["seconds"]),
+            cpu(ing),
             f"{num(docs / ing['seconds'])} docs/s",
             num(ing["peak_mb"]),
         ],
@@ -191,6 +193,7 @@ def stages_section(r: dict) -> list[str]:
             "segment",
             "`segment()` of every document, claims written",
             num(seg["seconds"]),
+            cpu(seg),
             f"{num(claims / seg['seconds'])} claims/s",
             num(seg["peak_mb"]),
         ],
@@ -201,6 +204,7 @@ def stages_section(r: dict) -> list[str]:
                 " texts"
             ),
             num(emb["seconds"]),
+            cpu(emb),
             f"{num(claims / emb['seconds'])} claims/s ({num(fast_rate)} texts/s encoding)",
             num(emb["peak_mb"]),
         ],
@@ -213,13 +217,19 @@ def stages_section(r: dict) -> list[str]:
                 "embed, bundled model",
                 f"estimated: {num(distinct)} texts at the rate measured on {num(bun['texts'])}",
                 f"~{num(distinct / rate)}",
+                "",
                 f"{rate:,.0f} texts/s",
                 num(bun["peak_mb"]),
             ]
         )
     a = r.get("align")
     if a:
-        share = f"{a['events']} of {a['events_all']} events measured"
+        whole = a["events"] >= a["events_all"]
+        share = (
+            f"all {a['events']} events"
+            if whole
+            else f"{a['events']} of {a['events_all']} events measured"
+        )
         for key, what in (
             ("align", "`align()` per event, summed"),
             ("diverge", "`diverge()` per event, summed"),
@@ -230,8 +240,11 @@ def stages_section(r: dict) -> list[str]:
             rows.append(
                 [
                     {"write": "store writes", "read": "store reads"}.get(key, key),
-                    f"{what} ({share}, {num(a[key])} s; rest extrapolated)",
+                    f"{what} ({share})"
+                    if whole
+                    else f"{what} ({share}, {num(a[key])} s; rest extrapolated)",
                     num(total),
+                    cpu(a) + " (align stage)" if key == "align" else "",
                     f"{num(claims / total)} claims/s" if total else "",
                     num(a["peak_mb"]) if key == "align" else "(same process)",
                 ]
@@ -248,6 +261,7 @@ def stages_section(r: dict) -> list[str]:
                     ),
                     f"{x['seconds']:.1f}",
                     "",
+                    "",
                     num(rep["peak_mb"]),
                 ]
             )
@@ -258,6 +272,7 @@ def stages_section(r: dict) -> list[str]:
                 "group",
                 f"`group_documents()` of all {num(g['documents'])} documents",
                 num(g["seconds"]),
+                cpu(g),
                 f"{num(g['documents'] / g['seconds'])} docs/s",
                 num(g["peak_mb"]),
             ]
@@ -265,7 +280,7 @@ def stages_section(r: dict) -> list[str]:
     lines = [
         "## Stages",
         "",
-        table(["stage", "what runs", "seconds", "throughput", "peak memory MB"], rows),
+        table(["stage", "what runs", "seconds", "CPU s", "throughput", "peak memory MB"], rows),
         "",
     ]
     if a:
@@ -284,6 +299,34 @@ def stages_section(r: dict) -> list[str]:
 
 
 COMPARED = ("claim_pairs", "claim_groups", "omissions", "divergences", "term_contrasts")
+
+
+def cpu(stage: dict) -> str:
+    return num(stage["cpu_seconds"]) if "cpu_seconds" in stage else ""
+
+
+def end_to_end_section(r: dict) -> list[str]:
+    e = r.get("run")
+    if not e:
+        return []
+    verdict = "under" if e["seconds"] < 600 else "over"
+    return [
+        "## End to end",
+        "",
+        (
+            "One `narrative-compare run feed.jsonl --group auto --model <fast tier> --quiet"
+            " --json` on a new store, in its own process (ingest, segment, grouping, embed,"
+            " align, diverge, store writes and every report; making the fast model excluded):"
+            f" {num(e['seconds'])} s wall ({e['seconds'] / 60:.1f} min, {verdict} the 10-minute"
+            f" target), {num(e['cpu_seconds'])} CPU s, peak {num(e['peak_mb'])} MB."
+            f" {num(e['documents'])} documents, {num(e['claims'])} claims, {num(e['events'])}"
+            f" events, {num(e['reports'])} reports, {num(e['claim_pairs'])} aligned pairs."
+            f" Load average {r['load']:.1f} when the benchmark started,"
+            f" {e.get('load_after', 0):.1f} when this run ended"
+            + (" (the machine was not idle)." if r["load"] > 1 else ".")
+        ),
+        "",
+    ]
 
 
 def args_every(a: dict) -> int:
@@ -478,7 +521,8 @@ def group_section(r: dict) -> list[str]:
             f"`group_documents` on all {num(g['documents'])} documents with the fast tier (text,"
             " title and date; neighbours found in blocks, no all-pairs matrix):"
             f" {num(g['seconds'])} s, peak {num(g['peak_mb'])} MB. It found"
-            f" {num(g['events_found'])} groups for {num(g['events_true'])} events. Against the"
+            f" {num(g['events_found'])} groups for {num(g['events_true'])} events; no group spans"
+            f" more than {g.get('max_span_days', '?')} days (the window: 7). Against the"
             f" events: pairwise precision {g['precision']:.3f}, recall {g['recall']:.3f}, ARI"
             f" {g['ari']:.3f}. The corpus retells its {num(g['stories_true'])} stories as"
             f" {num(g['events_true'])} events (a story told again has every sentence reworded"
