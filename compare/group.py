@@ -52,6 +52,8 @@ from compare.text import (
     tfidf_with_vocab,
 )
 
+CLAIM_BATCH = 50_000  # claims whose vectors are held at once when summing them per document
+
 GROUPS_SCHEMA: dict[str, pl.DataType] = {"doc_id": pl.String(), "event_id": pl.String()}
 
 
@@ -111,17 +113,21 @@ def document_vectors(
         claims = segment(documents.with_columns(pl.lit("").alias("event_id")))
     claims = claims.filter(pl.col("text").str.strip_chars() != "")
     titles = documents["title"].fill_null("").to_list()
-    claim_vectors = _encode(claims["text"].to_list(), embedder, con)
     title_vectors = _encode([t for t in titles if t.strip()], embedder, con)
-    dim = max(claim_vectors.shape[1], title_vectors.shape[1])
+    row = {doc_id: i for i, doc_id in enumerate(documents["doc_id"])}
+    sums = None
+    # Claims a batch at a time: only one batch's vectors are held, and np.add.at adds them in the
+    # same order as one call over all claims would (the same sums, to the last bit).
+    for batch in claims.iter_slices(CLAIM_BATCH):
+        vectors = _encode(batch["text"].to_list(), embedder, con)
+        if sums is None:
+            sums = np.zeros((documents.height, vectors.shape[1]), dtype=np.float32)
+        np.add.at(sums, np.array([row[d] for d in batch["doc_id"]]), vectors)
+    dim = max(0 if sums is None else sums.shape[1], title_vectors.shape[1])
     if dim == 0:
         return np.zeros((documents.height, 1), dtype=np.float32)
     out = np.zeros((documents.height, dim), dtype=np.float32)
-    if claims.height:
-        row = {doc_id: i for i, doc_id in enumerate(documents["doc_id"])}
-        index = np.array([row[d] for d in claims["doc_id"]])
-        sums = np.zeros_like(out)
-        np.add.at(sums, index, claim_vectors)
+    if sums is not None:
         out += _unit(sums)  # the direction of the mean claim
     with_title = [i for i, t in enumerate(titles) if t.strip()]
     if with_title:
