@@ -63,7 +63,15 @@ def _write_documents(con, documents: pl.DataFrame) -> None:
     con.execute("COMMIT")
 
 
-def dump(out: Path, engine: str, ecbplus: Path | None, seed: Path | None = None) -> None:
+def dump(
+    out: Path,
+    engine: str,
+    ecbplus: Path | None,
+    seed: Path | None = None,
+    feed: Path | None = None,
+    every: int = 8,
+    model: Path | None = None,
+) -> None:
     import compare
     from compare import store
 
@@ -71,6 +79,8 @@ def dump(out: Path, engine: str, ecbplus: Path | None, seed: Path | None = None)
     corpora = {"samples": None}
     if ecbplus:
         corpora["ecbplus"] = ecbplus
+    if feed:
+        corpora["feed"] = feed
     with tempfile.TemporaryDirectory(prefix="same-rows-") as tmp:
         for name, path in corpora.items():
             db = Path(tmp) / f"{name}.duckdb"
@@ -80,6 +90,12 @@ def dump(out: Path, engine: str, ecbplus: Path | None, seed: Path | None = None)
                     from compare.pipeline import ingest_into
 
                     ingest_into(con, sorted(glob.glob(str(ROOT / "data" / "events" / "*"))))
+                elif name == "feed":  # 1 in `every` events of a feed (their event_id kept)
+                    from compare.ingest import ingest
+
+                    documents = ingest([path]).documents
+                    chosen = sorted(documents["event_id"].unique())[::every]
+                    _write_documents(con, documents.filter(pl.col("event_id").is_in(chosen)))
                 else:
                     from compare.evaluate.common import read_jsonl
                     from compare.evaluate.ecbplus import neutral_documents
@@ -95,7 +111,7 @@ def dump(out: Path, engine: str, ecbplus: Path | None, seed: Path | None = None)
                         "INSERT INTO embeddings SELECT model, text_sha256, vector FROM _seed"
                     )
                     con.unregister("_seed")
-                _align(con, engine)
+                _align(con, engine, model)
                 out.mkdir(parents=True, exist_ok=True)
                 con.sql("SELECT * FROM embeddings ORDER BY model, text_sha256").pl().write_parquet(
                     out / f"{name}.embeddings.parquet"
@@ -161,6 +177,9 @@ def main() -> None:
     d.add_argument("out", type=Path)
     d.add_argument("--engine", choices=["local", "ray"], default="local")
     d.add_argument("--ecbplus", type=Path, default=None)
+    d.add_argument("--feed", type=Path, default=None, help="also 1 in --every events of a feed")
+    d.add_argument("--every", type=int, default=8)
+    d.add_argument("--model", type=Path, default=None, help="model folder (default: bundled)")
     d.add_argument(
         "--seed",
         type=Path,
@@ -173,7 +192,7 @@ def main() -> None:
     c.add_argument("--tolerance", type=float, default=1e-6)
     args = parser.parse_args()
     if args.command == "dump":
-        dump(args.out, args.engine, args.ecbplus, args.seed)
+        dump(args.out, args.engine, args.ecbplus, args.seed, args.feed, args.every, args.model)
     else:
         sys.exit(0 if compare(args.before, args.after, args.tolerance) else 1)
 
