@@ -16,9 +16,9 @@ the whole corpus. Events are then grown by average linkage over that sparse grap
 2. events: cores join when their documents are on average as alike as documents of one event
    usually are (`merge_threshold`).
 Stage 1 also needs an average similarity of `core_min` (in a small corpus a document's level can be
-near zero). A pair the neighbour search did not return counts as the mean of the two documents'
-last-neighbour similarities (about an upper bound), so large events are not torn apart by the
-sparse graph. Two texts that both name weekdays but none in common ("on Tuesday" vs "on Friday")
+near zero). A pair the neighbour search did not return counts as the lower of the two documents'
+last-neighbour similarities (an upper bound: it is in neither's top k), so large events are not
+torn apart by the sparse graph, nor do they absorb the smaller events beside them. Two texts that both name weekdays but none in common ("on Tuesday" vs "on Friday")
 lose `weekday_penalty`: an in-text date that tells consecutive stages of a story apart. Weights and
 thresholds were chosen on DEV data (benchmarks/README.md, "Event grouping").
 
@@ -220,7 +220,13 @@ def _neighbours(
 
 
 class _Clusters:
-    """Doc-weighted average linkage; an unknown pair counts as the mean of its two floors."""
+    """Doc-weighted average linkage; an unknown pair counts as at most the lower of its two floors.
+
+    A pair the neighbour search did not return is in neither document's top k, so its similarity
+    is at most the lower of their last-neighbour similarities. Taking the lower one (not the
+    mean, as before) keeps a large event, whose documents' k neighbours are all its own and whose
+    floors are high, from absorbing the smaller events beside it. Per pair of clusters the sum
+    over unknown pairs is bounded by na·nb·min(mean floor a, mean floor b) (min is concave)."""
 
     def __init__(
         self,
@@ -239,7 +245,7 @@ class _Clusters:
         self.level = {c: float(graph.level[m].sum()) for c, m in self.members.items()}
         self.floor = {c: float(graph.floor[m].sum()) for c, m in self.members.items()}
         owner = {d: c for c, m in self.members.items() for d in m}
-        # cluster pair -> [sum of known similarities, sum of the known pairs' mean floors]
+        # cluster pair -> [sum of known similarities, sum of the known pairs' lower floors]
         self.links: dict[int, dict[int, list[float]]] = defaultdict(dict)
         for (i, j), s in graph.edges.items():
             a, b = owner.get(i), owner.get(j)
@@ -247,14 +253,14 @@ class _Clusters:
                 continue
             link = self.links[a].setdefault(b, [0.0, 0.0])
             link[0] += s
-            link[1] += (graph.floor[i] + graph.floor[j]) / 2
+            link[1] += min(graph.floor[i], graph.floor[j])
             self.links[b][a] = link
         self.next_id = len(members)
 
     def average(self, a: int, b: int) -> float:
         na, nb = len(self.members[a]), len(self.members[b])
         known, known_floor = self.links[a][b]
-        unknown = (nb * self.floor[a] + na * self.floor[b]) / 2 - known_floor
+        unknown = max(na * nb * min(self.floor[a] / na, self.floor[b] / nb) - known_floor, 0.0)
         return (known + unknown) / (na * nb)
 
     def contrast(self, a: int, b: int, minimum: float = -np.inf) -> float:
