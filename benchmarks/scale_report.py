@@ -287,9 +287,14 @@ def stages_section(r: dict) -> list[str]:
         c = a["counts"]
         lines += [
             (
-                f"Alignment ran on 1 in {args_every(a)} events by size: the largest of each run"
-                f" of {args_every(a)}, which stands for its run scaled by the fitted cost"
-                " a·n + b·n² of the run over its own (below). Rows stored for those events: "
+                (
+                    "Alignment ran on every event. Rows stored: "
+                    if args_every(a) == 1
+                    else f"Alignment ran on 1 in {args_every(a)} events by size: the largest of"
+                    f" each run of {args_every(a)}, which stands for its run scaled by the fitted"
+                    " cost a·n + b·n² of the run over its own (below). Rows stored for those"
+                    " events: "
+                )
                 + ", ".join(f"{k} {num(c[k])}" for k in COMPARED if k in c)
                 + f". Store on disk: {r.get('store_mb', 0):,.0f} MB."
             ),
