@@ -407,7 +407,7 @@ def events_cmd(db, as_json):
     "--cv",
     type=click.IntRange(2, 20),
     default=None,
-    help="ecbplus: K-fold cross-validation by topic (held-fold mean and spread).",
+    help="ecbplus: K-fold cross-validation by topic, topic scope (held-fold mean and spread).",
 )
 @click.option(
     "--scope",

@@ -43,7 +43,7 @@ def score(
     scope: str = "topic",
 ) -> dict:
     """Scores of the frozen aligner on PATH in the topic scope (each topic one event, sibling
-    incidents mixed) or the pairs scope (ecbplus_protocol); with `cv`, K-fold held-out scores."""
+    incidents mixed) or the pairs scope (`pair_events`); with `cv`, K-fold held-out scores."""
     config = config or AlignConfig()
     gold = Gold.load(path)
     progress(
