@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import sys
@@ -105,7 +106,8 @@ class Reporter:
     `PLAIN_EVERY` seconds of a long one. `quiet`: only warnings and skipped files (errors are
     printed by `user_errors`)."""
 
-    PLAIN_EVERY = 30.0
+    # Seconds between plain progress lines of a long stage (off a terminal); 0 = every step.
+    PLAIN_EVERY = float(os.environ.get("NARRATIVE_PROGRESS_EVERY", "30"))
     KEEP = ("Warning", "Skipped", "Error")  # what --quiet still prints
 
     def __init__(self, quiet: bool = False, stream=None):
