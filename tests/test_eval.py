@@ -29,7 +29,7 @@ CV_KEYS = [
 
 # Held-fold means of 5-fold cross-validation by topic on DEV (issue 13: 0.747 / 0.507); a drop
 # below these is a regression. The fitted score is not pinned: it rewards tuning to DEV.
-CV_F1_LOOSE, CV_F1_TIGHT = 0.74, 0.50
+CV_F1_LOOSE, CV_F1_TIGHT = 0.73, 0.49  # ~0.015 below, for vectors that differ by ~1e-7
 
 
 def run_eval(*args: str) -> dict:
