@@ -65,7 +65,11 @@ def wait_option(f):
     )(f)
 
 
+_INTERRUPTED: list[int] = []  # the signals received; a library may wrap the KeyboardInterrupt
+
+
 def _interrupt(signum, frame):
+    _INTERRUPTED.append(signum)
     raise KeyboardInterrupt
 
 
@@ -79,20 +83,30 @@ def user_errors(f):
     @wraps(f)
     def wrapper(*args, **kwargs):
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
         try:
             return f(*args, **kwargs)
         except NarrativeError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
-            click.echo(
-                "Interrupted: the store keeps what was finished. Run the same command again to"
-                " resume.",
-                err=True,
-            )
-            sys.exit(130)
+            _exit_interrupted()
+        except Exception:
+            # DuckDB turns a KeyboardInterrupt raised inside one of its calls (reading a
+            # registered frame, say) into its own error: still an interruption, not a bug.
+            if _INTERRUPTED:
+                _exit_interrupted()
+            raise
 
     return wrapper
+
+
+def _exit_interrupted() -> None:
+    click.echo(
+        "Interrupted: the store keeps what was finished. Run the same command again to resume.",
+        err=True,
+    )
+    sys.exit(130)
 
 
 def note(message: str) -> None:
