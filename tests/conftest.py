@@ -19,7 +19,7 @@ SAMPLE = ROOT / "data" / "events" / "wagner-2023"
 EVENTS = ROOT / "data" / "events"
 
 
-SLOW_FIXTURES = {"real_embedder", "sample_store", "sample_copy", "cluster"}
+SLOW_FIXTURES = {"real_embedder", "sample_store", "sample_copy", "cluster", "browser"}
 SLOW_MODULES = {
     "test_engine_ray",
     "test_eval",
@@ -34,6 +34,45 @@ def pytest_collection_modifyitems(items):
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+CHROMIUM = Path(os.environ.get("NARRATIVE_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = [  # DESIGN.md; Playwright adds --headless and takes --user-data-dir as an argument
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing(reason: str, command: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; the browser test must run in CI. {command}")
+    pytest.skip(command)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Debian's headless Chromium driven by Playwright, at 1280x900: fails in CI when missing."""
+    if not CHROMIUM.exists():
+        _missing(f"Chromium is missing at {CHROMIUM}", "run: sudo apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is missing", "run: .venv/bin/pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        yield context
+        context.close()
 
 
 def eval_dir() -> Path:

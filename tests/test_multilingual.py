@@ -80,7 +80,9 @@ def test_a_given_lang_is_kept_and_a_missing_one_detected(tmp_path):
 
 def test_chinese_and_russian_furniture_lines_go_and_wrapped_lines_join():
     scrape = "首页 > 外交部\n分享\n\n王毅表示，中俄两国保持密切沟通，双方将继续加强\n多边框架内的协调配合。\n\nГлавная"
-    assert clean_text(scrape) == "王毅表示，中俄两国保持密切沟通，双方将继续加强多边框架内的协调配合。"
+    assert (
+        clean_text(scrape) == "王毅表示，中俄两国保持密切沟通，双方将继续加强多边框架内的协调配合。"
+    )
     russian = "Министры обсудили актуальные вопросы\nдвусторонних отношений."
     assert clean_text(russian) == "Министры обсудили актуальные вопросы двусторонних отношений."
 
@@ -95,9 +97,19 @@ def test_near_duplicate_chinese_paragraphs_are_dropped():
 def test_chinese_sentences_end_at_full_width_marks_with_their_closing_quotes():
     text = "王毅强调：“中方支持和平。”双方同意保持沟通！你怎么看？「好。」（完）"
     sentences = [text[a:b] for a, b in split_sentences(text)]
-    assert sentences == ["王毅强调：“中方支持和平。”", "双方同意保持沟通！", "你怎么看？", "「好。」", "（完）"]
+    assert sentences == [
+        "王毅强调：“中方支持和平。”",
+        "双方同意保持沟通！",
+        "你怎么看？",
+        "「好。」",
+        "（完）",
+    ]
     assert [claim_kind(s)[0] for s in sentences] == [
-        "statement", "statement", "question", "statement", "meta"
+        "statement",
+        "statement",
+        "question",
+        "statement",
+        "meta",
     ]
 
 
@@ -139,8 +151,28 @@ def test_he_said_in_chinese_goes_to_the_last_named_speaker(tmp_path):
 
 
 PIECES = st.sampled_from(
-    ["王毅表示，", "中方支持和平。", "”", "“", "！", "？", "Лавров заявил", ", что ", "С.В. ", "т.е. ",
-     "Ван И. ", "«Да», — ", "Wang said ", "peace. ", "\n", "\n\n", " ", "。」", "……", "3.5"]
+    [
+        "王毅表示，",
+        "中方支持和平。",
+        "”",
+        "“",
+        "！",
+        "？",
+        "Лавров заявил",
+        ", что ",
+        "С.В. ",
+        "т.е. ",
+        "Ван И. ",
+        "«Да», — ",
+        "Wang said ",
+        "peace. ",
+        "\n",
+        "\n\n",
+        " ",
+        "。」",
+        "……",
+        "3.5",
+    ]
 )
 
 
@@ -238,7 +270,11 @@ def multilingual_model(tmp_path_factory) -> Path:
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "compare", *args], capture_output=True, text=True, cwd=cwd, env=env,
+        [sys.executable, "-m", "compare", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
         check=False,
     )
 
@@ -248,8 +284,16 @@ def multilingual_run(multilingual_model, tmp_path_factory) -> tuple[Path, Path, 
     """`run` on the sample event with the tiny multilingual folder: (store, report, stderr)."""
     work = tmp_path_factory.mktemp("multilingual-run")
     result = run_cli(
-        "run", str(EVENT), "--db", "m.duckdb", "--out", "reports", "--model",
-        str(multilingual_model), "--json", cwd=work,
+        "run",
+        str(EVENT),
+        "--db",
+        "m.duckdb",
+        "--out",
+        "reports",
+        "--model",
+        str(multilingual_model),
+        "--json",
+        cwd=work,
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -295,32 +339,22 @@ def test_the_bundled_english_model_warns_once_naming_the_documents(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_report_renders_chinese_and_cyrillic_in_chromium(multilingual_run, tmp_path):
-    chromium = Path(os.environ.get("NARRATIVE_CHROMIUM", "/usr/bin/chromium"))
-    if not chromium.exists():
-        message = f"Chromium is missing at {chromium}: run sudo apt-get install -y chromium"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
+def test_the_report_renders_chinese_and_cyrillic_in_chromium(multilingual_run, browser, tmp_path):
     _, report, _ = multilingual_run
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(chromium), headless=True, args=flags
-        )
-        try:
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(report.as_uri(), wait_until="load")
-            text = page.inner_text("body")
-            page.screenshot(path=str(tmp_path / "multilingual.png"), full_page=True)
-        finally:
-            context.close()
+    page = browser.new_page()
+    try:
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.as_uri(), wait_until="load")
+        text = page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "multilingual.png"), full_page=True)
+    finally:
+        page.close()
     assert errors == []
     assert "王毅" in text and "Лавров" in text
     assert (tmp_path / "multilingual.png").stat().st_size > 10_000
     for language in ("zh", "ru"):  # `make test` installs fonts-noto-cjk (and DejaVu)
-        fonts = subprocess.run(["fc-list", f":lang={language}", "family"], capture_output=True, check=False)
+        fonts = subprocess.run(
+            ["fc-list", f":lang={language}", "family"], capture_output=True, check=False
+        )
         assert fonts.stdout.strip(), f"no font with {language} glyphs: run make test"

@@ -5,7 +5,7 @@ Opens the sample event's report (real model), an 8-document event, a hostile eve
 shows what differs, no script errors, no request leaving the page, every figure drawn, every pair
 of documents readable side by side, injected markup inert. Screenshots go to the test's tmp
 folder; `UPDATE_SCREENSHOT=1` also refreshes docs/report.png (the sample report's first screen).
-Chromium missing: the test fails in CI and skips elsewhere with the command to run.
+The `browser` fixture (tests/conftest.py): Chromium missing fails in CI and skips elsewhere.
 """
 
 from __future__ import annotations
@@ -20,46 +20,10 @@ from compare.report import write_reports
 pytest_plugins = ["tests.report_fixtures"]  # report_store
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("NARRATIVE_CHROMIUM", "/usr/bin/chromium"))
-FLAGS = [  # DESIGN.md; Playwright adds --headless and takes --user-data-dir as an argument
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ALL_DRAWN = """() => {
   const divs = Array.from(document.querySelectorAll('.plotly-graph-div'));
   return divs.length > 0 && divs.every(d => d.querySelector('.main-svg'));
 }"""
-
-
-def _missing(reason: str, command: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; the browser test must run in CI. {command}")
-    pytest.skip(command)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        _missing(f"Chromium is missing at {CHROMIUM}", "run: sudo apt-get install -y chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("Playwright is missing", "run: .venv/bin/pip install -e '.[dev]'")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        yield context
-        context.close()
 
 
 class Opened:

@@ -51,8 +51,9 @@ def score(
         f" {scope} scope"
     )
     vectors_of = sentence_vectors(gold, embedder)
+    parsed = claims_and_vectors(gold.docs, embedder) if scope == "pairs" or cv else None
     if scope == "pairs":
-        claims, vectors, by_neutral = claims_and_vectors(gold.docs, embedder)
+        claims, vectors, by_neutral = parsed
         row = {c: i for i, c in enumerate(claims["claim_id"].to_list())}
         claims = pair_events(claims, by_neutral)
         vectors = vectors[[row[c.split(":", 1)[1]] for c in claims["claim_id"].to_list()]]
@@ -81,8 +82,7 @@ def score(
             **grouping_floors(gold.docs, embedder, prefix="floor_grouping_"),
         }
     if cv:
-        claims, vectors, by_neutral = claims_and_vectors(gold.docs, embedder)
-        out |= cross_validate(gold, claims, vectors, by_neutral, cv, progress)
+        out |= cross_validate(gold, *parsed, cv, progress)
     return out
 
 
