@@ -16,6 +16,7 @@ import click
 
 from compare import store
 from compare.errors import NarrativeError
+from compare.evaluate import DATASETS
 
 
 def db_option(f):
@@ -417,7 +418,7 @@ def events_cmd(db, as_json):
 
 
 @main.command(name="eval")
-@click.argument("dataset", type=click.Choice(["ecbplus", "basil", "allsides_neus", "fnc1"]))
+@click.argument("dataset", type=click.Choice(DATASETS))
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option(
     "--cv",

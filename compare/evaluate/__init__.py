@@ -13,7 +13,7 @@ from pathlib import Path
 
 from compare.evaluate.common import Progress, eval_path, quiet
 
-DATASETS = ("ecbplus", "basil", "allsides_neus", "fnc1")
+DATASETS = ("readouts", "propsegment", "ecbplus", "basil", "allsides_neus", "fnc1")
 
 
 def evaluate(
