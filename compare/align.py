@@ -1,28 +1,30 @@
 """claims x documents -> claim_pairs, claim_groups, omissions (one event at a time).
 
-Order-free and many-to-many: every pair of documents in an event is compared, scoring each claim
-against all claims of the event with numpy in blocks of BLOCK rows, so memory stays bounded.
+Precision first, order-free, and one meaning of a score for 2 or 20 documents: every two documents
+of an event are compared on their own, with numpy in blocks of BLOCK rows (bounded memory).
 
-A pair's score is a weighted mean of five signals, each in [0, 1]:
-- dense: cosine of the two claims' embeddings (catches paraphrase);
-- lexical: TF-IDF cosine of their content words, IDF over the event's claims (shared wording);
-- names: Jaccard overlap of the names and numbers in the two claims;
-- context: TF-IDF cosine of the names in the two whole documents;
-- story: 1 when the two documents tell the same story. Documents are clustered into stories
-  (average linkage on the context similarity, cut at `story_threshold`), so that an event folder
-  mixing two incidents (two shootings, two celebrities in rehab) keeps them apart; in a folder that
-  tells one story every pair gets the same lift.
-A pair is accepted when its score reaches `threshold`, its claim-level part alone (dense, lexical,
-names) reaches `claim_threshold` (so that document context never pairs two unrelated claims), and
-each claim is among the other's `top_k` best matches in its document (mutual top-k). `claim_pairs.method` says what carried the pair: the
-strongest claim-level signal (`dense`, `lexical` or `names`) and whether the two documents were
-put in the same story (`/same-story`) or not (`/cross-story`).
+- similarity: `score` = w * cosine of the two claims' embeddings + (1 - w) * TF-IDF cosine of their
+  content words (IDF over the event's statements); both in [0, 1];
+- margin (the ratio margin of bitext mining, Artetxe & Schwenk 2019): a pair's similarity over
+  the mean of each claim's `neighbours` best similarities in the other document. A claim close to
+  everything in a document (a topic sentence, boilerplate) gets no credit for that; a pair that
+  stands out from both claims' usual matches does. 1.0 means "no better than usual", whatever the
+  size of the documents or of the event;
+- a claim pairs with its best counterpart in a document (by margin) when that counterpart's best
+  is the claim too (mutual best) and the margin reaches `threshold`;
+- a second counterpart in the same document only when it carries a different point: claim y of B
+  whose best counterpart in A is x, where x is already paired with z of B, y is no paraphrase of z
+  (cosine < `same_point`), and the margin reaches `second_threshold`. The White House's "discussed
+  A, B, as well as C" then pairs with the Kremlin's sentence on A and its sentence on C.
+`claim_pairs.method` says which rule accepted the pair (`mutual` or `second-point`) and the
+stronger of its two signals (`dense/mutual`, `lexical/second-point`). Nothing about the documents
+as a whole makes a pair.
 
 Only statements are aligned (`claims.kind`). Accepted pairs become facts (claim groups) by greedy
 merging in score order; a fact may hold several claims of one document, but each member must be
 paired with at least half of the fact's members from other documents, so facts never grow by chains.
 Every claim without a counterpart in a document gets an omission row there, with its nearest
-non-match (the best-scoring claim of that document) and that score.
+non-match (the claim of that document with the best margin) and their similarity.
 """
 
 from __future__ import annotations
@@ -30,15 +32,11 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from compare.text import claim_names, content_tokens, tfidf_rows
-
-if TYPE_CHECKING:
-    from scipy import sparse
+from compare.text import content_tokens, tfidf_rows
 
 CLAIM_PAIRS_SCHEMA = {
     "event_id": pl.String,
@@ -47,6 +45,7 @@ CLAIM_PAIRS_SCHEMA = {
     "doc_a": pl.String,
     "doc_b": pl.String,
     "score": pl.Float64,
+    "margin": pl.Float64,
     "cosine": pl.Float64,
     "lexical": pl.Float64,
     "method": pl.String,
@@ -68,46 +67,29 @@ OMISSIONS_SCHEMA = {
     "salience": pl.Float64,  # filled by the diverge stage
 }
 
-BLOCK = 512  # rows of the score matrix held at once (one BLOCK x n float32 array, two bool)
+BLOCK = 512  # rows of the score matrix held at once (a few BLOCK x n float32 arrays)
 
 
 @dataclass(frozen=True)
 class AlignConfig:
-    """Weights and thresholds of the aligner, the product's default on every event.
+    """The aligner's constants, the product's default on every event.
 
-    Frozen from `narrative-compare eval ecbplus` on DEV (topic scope, 462 documents, the project's
-    own segmenter, all-MiniLM-L6-v2): precision / recall / F1 loose 0.827 / 0.645 / 0.725, tight
-    0.379 / 0.791 / 0.512 (floors on the same data: TF-IDF 0.664 / 0.483, all pairs 0.570 / 0.259).
-    Chosen as the best tight F1 (then loose) among settings that keep the sample event right with a
-    0.02 margin on both thresholds: Beijing's "internal affair" claim pairs with nothing in Moscow's
-    readout, its "supports Russia" claim pairs with Moscow's "expressed support". Looser settings
-    reach F1 loose 0.76 on DEV but pair nearly every claim of a one-story event. The issue 3 targets
-    (0.75 / 0.60) are not reached: benchmarks/README.md has the ablation and what was tried. The
-    weights are normalised by their sum, so `score` and `threshold` are on a 0..1 scale.
+    Chosen on readouts DEV (`narrative-compare eval readouts`: 4 calls, two governments' accounts
+    aligned by hand) and checked leave-one-event-out: every event scored with the constants
+    chosen on the other three. The numbers are in benchmarks/README.md.
     """
 
-    dense_weight: float = 0.25
-    lexical_weight: float = 0.45
-    names_weight: float = 0.0  # measured: no gain on DEV beyond lexical (kept for other corpora)
-    context_weight: float = 0.10
-    story_weight: float = 0.20
-    story_threshold: float = 0.15  # documents whose mean name similarity is below this differ
-    threshold: float = 0.38  # accept a pair whose score reaches this ...
-    claim_threshold: float = 0.20  # ... whose claim-level part (dense/lexical/names) reaches this
-    top_k: int = 3  # ... and whose claims are among each other's top_k in that document
+    dense_weight: float = 0.5  # w: the embedding cosine's share of the similarity, the rest lexical
+    neighbours: int = 4  # k: a claim's usual match is the mean of its k best in a document
+    threshold: float = 1.2  # margin a mutual best pair must reach
+    second_threshold: float = 1.05  # margin a second counterpart (another point) must reach
+    same_point: float = 0.5  # two claims of one document this close (cosine) make the same point
 
-    def weights(self) -> dict[str, float]:
-        raw = {
-            "dense": self.dense_weight,
-            "lexical": self.lexical_weight,
-            "names": self.names_weight,
-            "context": self.context_weight,
-            "story": self.story_weight,
-        }
-        total = sum(raw.values())
-        if total <= 0 or min(raw.values()) < 0:
-            raise ValueError(f"AlignConfig weights must be >= 0 with a positive sum, got {raw}")
-        return {k: v / total for k, v in raw.items()}
+    def __post_init__(self):
+        if not 0.0 <= self.dense_weight <= 1.0 or self.neighbours < 1:
+            raise ValueError(
+                f"AlignConfig needs 0 <= dense_weight <= 1 and neighbours >= 1, got {self}"
+            )
 
 
 @dataclass
@@ -140,57 +122,39 @@ def align(
 
 
 class _Event:
-    """One event's claims sorted by document, with the matrices every score block needs."""
+    """One event's claims sorted by document, with what every block of scores needs."""
 
     def __init__(self, event: pl.DataFrame, vectors: np.ndarray, config: AlignConfig):
         order = np.lexsort((np.arange(event.height), event["doc_id"].to_numpy()))
         event = event[order]
-        self.order = order  # position in the input of each sorted claim
         self.ids: list[str] = event["claim_id"].to_list()
         self.doc_names: list[str] = sorted(set(event["doc_id"].to_list()))
         doc_index = {d: i for i, d in enumerate(self.doc_names)}
         self.doc = np.array([doc_index[d] for d in event["doc_id"].to_list()], dtype=np.int64)
         self.bounds = np.searchsorted(self.doc, np.arange(len(self.doc_names) + 1))
-        texts = event["text"].to_list()
-        self.weights = config.weights()
+        self.config = config
         self.vectors = np.ascontiguousarray(vectors[order], dtype=np.float32)
-        self.lexical = tfidf_rows([content_tokens(t) for t in texts])
-        names_of = [claim_names(t) for t in texts]
-        self.names = _binary_rows(names_of)
-        self.name_counts = np.asarray(self.names.sum(axis=1)).ravel().astype(np.float32)
-        doc_words: list[list[str]] = [[] for _ in self.doc_names]
-        for d, words in zip(self.doc, names_of):
-            doc_words[d] += [w for w in words if not w[0].isdigit()]
-        context = tfidf_rows(doc_words)
-        self.context = (context @ context.T).toarray().astype(np.float32)
-        story = _stories(self.context, config.story_threshold)
-        self.same_story = (story[:, None] == story[None, :]).astype(np.float32)
+        self.lexical = tfidf_rows([content_tokens(t) for t in event["text"].to_list()])
 
-    def block(self, start: int, stop: int, claim_threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """Scores of claims start..stop (rows) against every claim of the event (columns), -inf in
-        a claim's own document, and where the claim-level part reaches `claim_threshold`."""
-        w = self.weights
+    def similarity(self, start: int, stop: int) -> np.ndarray:
+        """Similarity of claims start..stop (rows) to every claim (columns); -inf within a
+        claim's own document."""
+        w = self.config.dense_weight
         score = self.vectors[start:stop] @ self.vectors.T
         np.clip(score, 0.0, 1.0, out=score)
-        score *= w["dense"]
-        if w["lexical"]:
-            score += w["lexical"] * (self.lexical[start:stop] @ self.lexical.T).toarray()
-        if w["names"]:
-            shared = (self.names[start:stop] @ self.names.T).toarray().astype(np.float32)
-            union = self.name_counts[start:stop, None] + self.name_counts[None, :] - shared
-            np.divide(shared, union, out=shared, where=union > 0)
-            score += w["names"] * shared
-            del shared, union
-        claim_ok = score >= claim_threshold * (w["dense"] + w["lexical"] + w["names"])
-        # Document-level lift, constant over each document's (contiguous) columns.
-        lift = w["context"] * self.context + w["story"] * self.same_story
+        score *= w
+        if w < 1.0:
+            score += (1.0 - w) * (self.lexical[start:stop] @ self.lexical.T).toarray()
         docs = self.doc[start:stop]
         for d in range(len(self.doc_names)):
-            lo, hi = self.bounds[d], self.bounds[d + 1]
-            score[:, lo:hi] += lift[docs, d][:, None]
             own = slice(*np.searchsorted(docs, [d, d + 1]))
-            score[own, lo:hi] = -np.inf
-        return score, claim_ok
+            score[own, self.bounds[d] : self.bounds[d + 1]] = -np.inf
+        return score
+
+    def parts(self):
+        """(d, lo, hi): each document's contiguous columns."""
+        for d in range(len(self.doc_names)):
+            yield d, self.bounds[d], self.bounds[d + 1]
 
     def cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return np.clip(np.einsum("ij,ij->i", self.vectors[i], self.vectors[j]), 0.0, 1.0)
@@ -200,145 +164,121 @@ class _Event:
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self.lexical[i].multiply(self.lexical[j]).sum(axis=1)).ravel()
 
-    def name_overlap(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Jaccard overlap of the names and numbers of claims i[m] and j[m], for each m."""
-        if len(i) == 0:
-            return np.zeros(0, dtype=np.float32)
-        shared = np.asarray(self.names[i].multiply(self.names[j]).sum(axis=1)).ravel()
-        union = self.name_counts[i] + self.name_counts[j] - shared
-        return np.divide(shared, union, out=np.zeros_like(union), where=union > 0)
 
-
-def _binary_rows(token_lists: list[list[str]]) -> sparse.csr_matrix:
-    from scipy import sparse
-
-    vocab = {w: i for i, w in enumerate(sorted({w for ws in token_lists for w in ws}))}
-    indptr, indices = [0], []
-    for words in token_lists:
-        indices += sorted({vocab[w] for w in words})
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (
-            np.ones(len(indices), dtype=np.float32),
-            np.array(indices, dtype=np.int64),
-            np.array(indptr),
-        ),
-        shape=(len(token_lists), max(len(vocab), 1)),
-    )
-
-
-def _stories(similarity: np.ndarray, threshold: float) -> np.ndarray:
-    """Average-linkage clusters of documents: merge the two clusters with the highest mean
-    similarity while it is at least `threshold`. Returns a cluster label per document.
-
-    Two documents are one story: with no third document there is nothing to tell a sibling event
-    from a second account of the same one, and the user put them in one event (FNC-1 DEV: this
-    keeps headline-body pairs aligned: share of disagree pairs aligned 0.40 -> 0.83)."""
-    n = len(similarity)
-    if n <= 2:
-        return np.zeros(n, dtype=np.int64)
-    members = {i: [i] for i in range(n)}
-    sim = similarity.astype(np.float64).copy()
-    np.fill_diagonal(sim, -np.inf)
-    alive = np.ones(n, dtype=bool)
-    while alive.sum() > 1:
-        masked = np.where(alive[:, None] & alive[None, :], sim, -np.inf)
-        a, b = np.unravel_index(np.argmax(masked), masked.shape)
-        if masked[a, b] < threshold:
-            break
-        a, b = min(a, b), max(a, b)
-        na, nb = len(members[a]), len(members[b])
-        sim[a, :] = (na * sim[a, :] + nb * sim[b, :]) / (na + nb)  # mean over member pairs
-        sim[:, a] = sim[a, :]
-        sim[a, a] = -np.inf
-        members[a] += members.pop(b)
-        alive[b] = False
-    labels = np.zeros(n, dtype=np.int64)
-    for label, group in enumerate(sorted(members.values())):
-        labels[group] = label
-    return labels
+def _best_by_margin(ev: _Event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each claim and document: its best counterpart there by margin, that margin, and the
+    pair's similarity (-1, nan, nan in its own document)."""
+    n, n_docs, k = len(ev.ids), len(ev.doc_names), ev.config.neighbours
+    usual = np.zeros((n, n_docs), dtype=np.float32)  # mean of the k best similarities there
+    for start in range(0, n, BLOCK):
+        stop = min(start + BLOCK, n)
+        score = ev.similarity(start, stop)
+        for d, lo, hi in ev.parts():
+            part = score[:, lo:hi]
+            top = np.partition(part, -k, axis=1)[:, -k:] if hi - lo > k else part
+            usual[start:stop, d] = np.where(np.isfinite(top), top, 0.0).mean(axis=1)
+    best = np.full((n, n_docs), -1, dtype=np.int64)
+    best_margin = np.full((n, n_docs), np.nan, dtype=np.float32)
+    best_score = np.full((n, n_docs), np.nan, dtype=np.float32)
+    for start in range(0, n, BLOCK):
+        stop = min(start + BLOCK, n)
+        score = ev.similarity(start, stop)
+        rows = np.arange(start, stop)
+        usual_of_rows = usual[rows][:, ev.doc]  # each row's usual match in each column's document
+        usual_of_cols = usual[:, ev.doc[rows]].T  # each column's usual match in the row's document
+        margin = score / np.maximum((usual_of_rows + usual_of_cols) / 2, 1e-6)
+        for d, lo, hi in ev.parts():
+            if hi == lo:
+                continue
+            own = ev.doc[rows] == d
+            pick = margin[:, lo:hi].argmax(axis=1)
+            best[rows[~own], d] = lo + pick[~own]
+            best_margin[rows[~own], d] = margin[~own, lo + pick[~own]]
+            best_score[rows[~own], d] = score[~own, lo + pick[~own]]
+        del score, margin
+    return best, best_margin, best_score
 
 
 def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config: AlignConfig):
     ev = _Event(event, vectors, config)
-    n, n_docs, k = len(ev.ids), len(ev.doc_names), max(config.top_k, 1)
-    # Pass over row blocks: each claim's k-th best score and best match in every document, and
-    # the pairs that clear the threshold and the row side of the mutual top-k.
-    kth = np.full((n, n_docs), np.inf, dtype=np.float32)
-    nearest = np.full((n, n_docs), -1, dtype=np.int64)
-    nearest_score = np.full((n, n_docs), np.nan, dtype=np.float32)
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for start in range(0, n, BLOCK):
-        stop = min(start + BLOCK, n)
-        score, keep = ev.block(start, stop, config.claim_threshold)
-        rows = np.arange(start, stop)
-        docs = ev.doc[start:stop]
-        keep &= score >= config.threshold
-        for d in range(n_docs):
-            lo, hi = ev.bounds[d], ev.bounds[d + 1]
-            part = score[:, lo:hi]
-            if hi - lo > k:
-                kth[rows, d] = np.partition(part, -k, axis=1)[:, -k]
-            else:
-                kth[rows, d] = part.min(axis=1)
-            best = part.argmax(axis=1)
-            nearest[rows, d] = lo + best
-            nearest_score[rows, d] = part[np.arange(len(rows)), best]
-            # Row side of the mutual top-k; each unordered pair once (documents are sorted).
-            keep[:, lo:hi] &= (part >= kth[rows, d][:, None]) & (docs < d)[:, None]
-        x, y = np.nonzero(keep)
-        found.append((x + start, y, score[x, y]))
-        del score, keep
-    i, j, s = (np.concatenate(parts) for parts in zip(*found))
-    mutual = s >= kth[j, ev.doc[i]]
-    i, j, s = i[mutual], j[mutual], s[mutual]
+    n = len(ev.ids)
+    best, best_margin, best_score = _best_by_margin(ev)
+    doc = ev.doc
+    # Mutual best pairs: x's best in y's document is y, and y's best in x's document is x.
+    mutual: dict[tuple[int, int], tuple[str, float]] = {}
+    partner = defaultdict(dict)  # claim -> document -> its mutual partner there
+    for x in range(n):
+        for d in range(len(ev.doc_names)):
+            y = best[x, d]
+            if y < 0 or best[y, doc[x]] != x or best_margin[x, d] < config.threshold:
+                continue
+            partner[x][d] = y
+            if x < y:
+                mutual[(x, y)] = ("mutual", float(best_margin[x, d]))
+    # Second counterparts: y's best in x's document is x, which is already paired with z in y's
+    # document, and y says something else than z.
+    second: dict[tuple[int, int], tuple[str, float]] = {}
+    for y in range(n):
+        for d in range(len(ev.doc_names)):
+            x = best[y, d]
+            if x < 0 or d in partner[y]:  # y's best there is its mutual partner already
+                continue
+            z = partner[x].get(doc[y])
+            if (
+                z is None
+                or best_margin[y, d] < config.second_threshold
+                or float(ev.vectors[y] @ ev.vectors[z]) >= config.same_point
+            ):
+                continue
+            second[(min(x, y), max(x, y))] = ("second-point", float(best_margin[y, d]))
+    found = mutual | {p: r for p, r in second.items() if p not in mutual}
+    i = np.array([p[0] for p in found], dtype=np.int64)
+    j = np.array([p[1] for p in found], dtype=np.int64)
     c, lx = ev.cosine(i, j), ev.lexical_overlap(i, j)
-    # What carried each pair: the strongest weighted claim-level signal, and the story relation.
-    carried = np.stack(
-        [
-            ev.weights["dense"] * c,
-            ev.weights["lexical"] * lx,
-            ev.weights["names"] * ev.name_overlap(i, j),
-        ]
-    )
-    strongest = np.array(["dense", "lexical", "names"])[carried.argmax(axis=0)]
-    same = ev.same_story[ev.doc[i], ev.doc[j]] > 0
+    w = config.dense_weight
+    s = w * c + (1.0 - w) * lx
+    strongest = np.where(w * c >= (1.0 - w) * lx, "dense", "lexical")
     accepted = sorted(
-        zip(s.tolist(), i.tolist(), j.tolist(), c.tolist(), lx.tolist(), strongest, same),
+        [
+            (score_, a, b, cos_, lex_, margin_, signal, rule)
+            for score_, a, b, cos_, lex_, signal, (rule, margin_) in zip(
+                s.tolist(), i.tolist(), j.tolist(), c.tolist(), lx.tolist(), strongest.tolist(),
+                found.values(),
+            )
+        ],
         key=lambda p: (-p[0], ev.ids[p[1]], ev.ids[p[2]]),
     )
 
     pair_rows = []
-    for score_, a, b, cos_, lex_, signal, same_story in accepted:
-        a, b = (a, b) if ev.doc[a] < ev.doc[b] else (b, a)
-        method = f"{signal}/{'same-story' if same_story else 'cross-story'}"
+    for score_, a, b, cos_, lex_, margin_, signal, rule in accepted:
+        a, b = (a, b) if doc[a] < doc[b] else (b, a)
         pair_rows.append(
             (
                 event_id,
                 ev.ids[a],
                 ev.ids[b],
-                ev.doc_names[ev.doc[a]],
-                ev.doc_names[ev.doc[b]],
+                ev.doc_names[doc[a]],
+                ev.doc_names[doc[b]],
                 round(min(score_, 1.0), 6),
+                round(margin_, 6),
                 round(cos_, 6),
                 round(lex_, 6),
-                method,
+                f"{signal}/{rule}",
                 None,
             )
         )
-    members = _group(accepted, n, ev.doc)
+    members = _group(accepted, n, doc)
     group_rows, group_of = [], {}
     for member in members:
         gid = hashlib.sha256("\x1f".join(sorted(ev.ids[m] for m in member)).encode()).hexdigest()[
             :16
         ]
         for m in sorted(member, key=lambda m: ev.ids[m]):
-            group_rows.append((gid, event_id, ev.ids[m], ev.doc_names[ev.doc[m]]))
+            group_rows.append((gid, event_id, ev.ids[m], ev.doc_names[doc[m]]))
             group_of[m] = member
     omission_rows = []
-    near_ids = [[ev.ids[j_] for j_ in row] for row in nearest.tolist()]
-    near_scores = np.round(np.clip(nearest_score, 0.0, 1.0), 6).tolist()
-    doc_of = [ev.doc_names[d] for d in ev.doc.tolist()]
+    near_scores = np.round(np.clip(best_score, 0.0, 1.0), 6).tolist()
+    doc_of = [ev.doc_names[d] for d in doc.tolist()]
     # A claim is present in a document where its group has a member or where it has an accepted
     # pair (a pair the grouping rules kept out of the group still counts: never contradict it).
     paired_in: dict[int, set[str]] = defaultdict(set)
@@ -347,10 +287,10 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
         paired_in[b].add(doc_of[a])
     for m in range(n):
         present = {doc_of[g] for g in group_of[m]} | paired_in[m]
-        for d, doc in enumerate(ev.doc_names):
-            if doc not in present:
+        for d, name in enumerate(ev.doc_names):
+            if name not in present:
                 omission_rows.append(
-                    (event_id, ev.ids[m], doc_of[m], doc, near_ids[m][d], near_scores[m][d], None)
+                    (event_id, ev.ids[m], doc_of[m], name, ev.ids[best[m, d]], near_scores[m][d], None)
                 )
     return pair_rows, group_rows, omission_rows
 

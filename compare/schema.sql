@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS claim_pairs (
     claim_b  VARCHAR NOT NULL,
     doc_a    VARCHAR NOT NULL,
     doc_b    VARCHAR NOT NULL,
-    score    DOUBLE NOT NULL,            -- combined alignment score in [0, 1]
+    score    DOUBLE NOT NULL,            -- similarity: w * cosine + (1 - w) * lexical, in [0, 1]
+    margin   DOUBLE NOT NULL,            -- similarity over both claims' usual best matches (>= 1)
     cosine   DOUBLE NOT NULL,            -- embedding cosine
     lexical  DOUBLE NOT NULL,            -- content-word overlap
     method   VARCHAR NOT NULL,           -- how it was accepted

@@ -13,7 +13,7 @@ import polars as pl
 
 from compare.errors import InputError, StoreBusy, StoreError
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 DEFAULT_DB = "narrative.duckdb"
 
 # Tables whose rows belong to one event; a stage rewrites an event's rows in one transaction.

@@ -33,8 +33,10 @@ Span = tuple[str, int, int]  # (gold doc id, start, end)
 
 # The aligner's constants searched for the leave-one-event-out scores (others as AlignConfig sets).
 LOEO_GRID = {
-    "threshold": (0.40, 0.45, 0.50, 0.55, 0.60),
-    "margin": (0.0, 0.05, 0.10),
+    "dense_weight": (0.4, 0.5, 0.6),
+    "threshold": (1.1, 1.15, 1.2, 1.25, 1.3),
+    "second_threshold": (1.0, 1.05, 1.1),
+    "same_point": (0.4, 0.5, 0.6),
 }
 
 
