@@ -72,11 +72,17 @@ def segment(documents: pl.DataFrame) -> pl.DataFrame:
         last_named = None  # the last speaker that is a name, for "he said"
         asking, last_end = False, 0  # inside a press question's paragraph
         for position, (start, end) in enumerate(split_sentences(text)):
-            claim = text[start:end]
             new_paragraph = "\n" in text[last_end:start] or position == 0
+            label = _SPEAKER_LABEL.match(text, start, end)
+            if label and not _QUESTION_TURN.match(text[start:end]):
+                start, asking = label.end(), False  # a new turn: the label is not the claim
+            claim = text[start:end]
             kind, asking = claim_kind(claim, doc.get("title"), asking and not new_paragraph)
             last_end = end
             speaker, subject = attribute(claim)
+            if label and label.group("name"):
+                if speaker is None or speaker.casefold() in _lexicon()["pronouns"]:
+                    speaker = label.group("name")  # "Yury Ushakov: We emphasised ..."
             if speaker and speaker.casefold() in _lexicon()["personal_pronouns"]:
                 speaker = last_named or speaker
             elif speaker is None and _continues_quote(previous[1], claim):
@@ -114,6 +120,12 @@ _ENDS = re.compile(r"[.!?…。！？][\"'”’)\]»」』）》】〕]*$")
 _ASKED = re.compile(r"[?？][\"'”’)\]»」』）》】〕]*$")
 _QUESTION_TURN = re.compile(r"^(?:question|q)\s*[:.]\s", re.IGNORECASE)
 _ANSWER_TURN = re.compile(r"^(?:answer|a)\s*[:.]\s", re.IGNORECASE)
+# A turn's speaker label at the start of a sentence: "Answer:", "A:", or a name of two to five
+# capitalised words ("Yury Ushakov:"). Where a scrape joined a briefing's paragraphs, it is what
+# ends a question turn; the label is not part of the claim (it is never embedded or compared).
+_SPEAKER_LABEL = re.compile(
+    r"(?:(?i:answer|a)|(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){1,4}))\s*:\s+(?=\S)"
+)
 _META = [
     # Bylines and credits: "By Jane Doe", "(Reporting by ...; Editing by ...)".
     re.compile(r"^[Bb][Yy]\s+[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|&))*"

@@ -231,3 +231,34 @@ def test_inverted_speaker_after_an_apposition_and_before_a_preposition():
         "Rep. Jerrold Nadler"
     )
     assert attribute('"I will fight," says Perry in the new ad.')[0] == "Perry"
+
+
+def test_a_speaker_label_ends_a_question_turn_in_a_joined_transcript():
+    # A briefing scraped without paragraph breaks: question turns and answers on one line.
+    text = (Path(__file__).parent / "fixtures" / "joined-briefing.txt").read_text().strip()
+    claims = segment(docs(text))
+    rows = {r["text"]: r for r in claims.iter_rows(named=True)}
+    questions = {t for t, r in rows.items() if r["kind"] == "question"}
+    assert questions == {
+        "Question: Mr Ushakov, what did the two presidents discuss during the call?",
+        "Question: Was a new meeting discussed?",
+        "Q: And sanctions?",
+    }
+    # the labels are cut from the claims (never embedded or compared); a name is the speaker
+    answer = rows["We emphasised the need for legally binding security guarantees."]
+    assert answer["kind"] == "statement" and answer["speaker"] == "Yury Ushakov"
+    assert rows["We also agreed that our teams would stay in contact."]["kind"] == "statement"
+    assert rows["No date has been set yet."]["kind"] == "statement"
+    assert rows["The topic did not come up."]["speaker"] == "Dmitry Peskov"
+    for r in claims.iter_rows(named=True):
+        assert text[r["char_start"] : r["char_end"]] == r["text"]
+        assert not r["text"].startswith(("Yury Ushakov:", "Answer:", "Dmitry Peskov:"))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["The Kremlin said: talks went well.", "Note the following: nothing changed."],
+)
+def test_a_colon_inside_a_sentence_is_no_speaker_label(sentence):
+    (row,) = segment(docs(sentence)).iter_rows(named=True)
+    assert row["text"] == sentence
