@@ -12,13 +12,15 @@ of an event are compared on their own, with numpy in blocks of BLOCK rows (bound
   size of the documents or of the event;
 - a claim pairs with its best counterpart in a document (by margin) when that counterpart's best
   is the claim too (mutual best) and the margin reaches `threshold`;
-- a second counterpart in the same document only when it carries a different point: claim y of B
-  whose best counterpart in A is x, where x is already paired with z of B, y is no paraphrase of z
-  (cosine < `same_point`), and the margin reaches `second_threshold`. The White House's "discussed
-  A, B, as well as C" then pairs with the Kremlin's sentence on A and its sentence on C.
+- a second counterpart in the same document only when it carries another point: claim y of B
+  whose best counterpart in A is x, where x is already paired with z of B, y does not restate z
+  (y is closer to x than to z), and the margin reaches `second_threshold`. The White House's
+  "discussed A, B, as well as C" then pairs with the Kremlin's sentence on A and its one on C;
+- document context never makes a pair, it only vetoes: documents are clustered into stories
+  (average linkage on the TF-IDF cosine of the names they mention, cut at `story_threshold`), and
+  claims of two stories never pair, so an event folder mixing two incidents keeps them apart.
 `claim_pairs.method` says which rule accepted the pair (`mutual` or `second-point`) and the
-stronger of its two signals (`dense/mutual`, `lexical/second-point`). Nothing about the documents
-as a whole makes a pair.
+stronger of its two signals (`dense/mutual`, `lexical/second-point`).
 
 Only statements are aligned (`claims.kind`). Accepted pairs become facts (claim groups) by greedy
 merging in score order; a fact may hold several claims of one document, but each member must be
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from compare.text import content_tokens, tfidf_rows
+from compare.text import claim_names, content_tokens, tfidf_rows
 
 CLAIM_PAIRS_SCHEMA = {
     "event_id": pl.String,
@@ -83,7 +85,7 @@ class AlignConfig:
     neighbours: int = 4  # k: a claim's usual match is the mean of its k best in a document
     threshold: float = 1.2  # margin a mutual best pair must reach
     second_threshold: float = 1.05  # margin a second counterpart (another point) must reach
-    same_point: float = 0.5  # two claims of one document this close (cosine) make the same point
+    story_threshold: float = 0.15  # documents whose names differ more tell different stories
 
     def __post_init__(self):
         if not 0.0 <= self.dense_weight <= 1.0 or self.neighbours < 1:
@@ -134,7 +136,18 @@ class _Event:
         self.bounds = np.searchsorted(self.doc, np.arange(len(self.doc_names) + 1))
         self.config = config
         self.vectors = np.ascontiguousarray(vectors[order], dtype=np.float32)
-        self.lexical = tfidf_rows([content_tokens(t) for t in event["text"].to_list()])
+        texts = event["text"].to_list()
+        self.lexical = tfidf_rows([content_tokens(t) for t in texts])
+        # Document context never makes a pair; it only keeps two stories of one event apart.
+        doc_words: list[list[str]] = [[] for _ in self.doc_names]
+        for d, text in zip(self.doc, texts):
+            doc_words[d] += [w for w in claim_names(text) if not w[0].isdigit()]
+        names = tfidf_rows(doc_words)
+        context = (names @ names.T).toarray()
+        nameless = np.array([not words for words in doc_words])
+        context[nameless, :] = context[:, nameless] = 1.0  # no names: no sign of another story
+        story = _stories(context, config.story_threshold)
+        self.same_story = story[:, None] == story[None, :]
 
     def similarity(self, start: int, stop: int) -> np.ndarray:
         """Similarity of claims start..stop (rows) to every claim (columns); -inf within a
@@ -163,6 +176,36 @@ class _Event:
         if len(i) == 0:
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self.lexical[i].multiply(self.lexical[j]).sum(axis=1)).ravel()
+
+
+def _stories(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    """Average-linkage clusters of documents: merge the two clusters with the highest mean
+    similarity while it is at least `threshold`. Returns a cluster label per document.
+
+    The same rule whatever the number of documents: two documents that share too few names are
+    two stories even when they are all the event holds.
+    """
+    n = len(similarity)
+    members = {i: [i] for i in range(n)}
+    sim = similarity.astype(np.float64).copy()
+    np.fill_diagonal(sim, -np.inf)
+    alive = np.ones(n, dtype=bool)
+    while alive.sum() > 1:
+        masked = np.where(alive[:, None] & alive[None, :], sim, -np.inf)
+        a, b = np.unravel_index(np.argmax(masked), masked.shape)
+        if masked[a, b] < threshold:
+            break
+        a, b = min(a, b), max(a, b)
+        na, nb = len(members[a]), len(members[b])
+        sim[a, :] = (na * sim[a, :] + nb * sim[b, :]) / (na + nb)  # mean over member pairs
+        sim[:, a] = sim[a, :]
+        sim[a, a] = -np.inf
+        members[a] += members.pop(b)
+        alive[b] = False
+    labels = np.zeros(n, dtype=np.int64)
+    for label, group in enumerate(sorted(members.values())):
+        labels[group] = label
+    return labels
 
 
 def _best_by_margin(ev: _Event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -210,13 +253,18 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
     for x in range(n):
         for d in range(len(ev.doc_names)):
             y = best[x, d]
-            if y < 0 or best[y, doc[x]] != x or best_margin[x, d] < config.threshold:
+            if (
+                y < 0
+                or best[y, doc[x]] != x
+                or best_margin[x, d] < config.threshold
+                or not ev.same_story[doc[x], d]
+            ):
                 continue
             partner[x][d] = y
             if x < y:
                 mutual[(x, y)] = ("mutual", float(best_margin[x, d]))
     # Second counterparts: y's best in x's document is x, which is already paired with z in y's
-    # document, and y says something else than z.
+    # document, and y does not restate z (y is closer to x than to z).
     second: dict[tuple[int, int], tuple[str, float]] = {}
     for y in range(n):
         for d in range(len(ev.doc_names)):
@@ -227,7 +275,7 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
             if (
                 z is None
                 or best_margin[y, d] < config.second_threshold
-                or float(ev.vectors[y] @ ev.vectors[z]) >= config.same_point
+                or ev.vectors[y] @ ev.vectors[z] >= ev.vectors[y] @ ev.vectors[x]
             ):
                 continue
             second[(min(x, y), max(x, y))] = ("second-point", float(best_margin[y, d]))

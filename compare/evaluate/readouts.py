@@ -36,7 +36,6 @@ LOEO_GRID = {
     "dense_weight": (0.4, 0.5, 0.6),
     "threshold": (1.1, 1.15, 1.2, 1.25, 1.3),
     "second_threshold": (1.0, 1.05, 1.1),
-    "same_point": (0.4, 0.5, 0.6),
 }
 
 
