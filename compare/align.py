@@ -6,10 +6,11 @@ of an event are compared on their own, with numpy in blocks of BLOCK rows (bound
 - similarity: `score` = w * cosine of the two claims' embeddings + (1 - w) * TF-IDF cosine of their
   content words (IDF over the event's statements); both in [0, 1];
 - margin (the ratio margin of bitext mining, Artetxe & Schwenk 2019): a pair's similarity over
-  the mean of each claim's `neighbours` best similarities in the other document. A claim close to
-  everything in a document (a topic sentence, boilerplate) gets no credit for that; a pair that
-  stands out from both claims' usual matches does. 1.0 means "no better than usual", whatever the
-  size of the documents or of the event;
+  the mean of each claim's `neighbours` best similarities in the other document (a document with
+  fewer claims counts the missing ones at `background`, the similarity of unrelated claims). A
+  claim close to everything in a document (a topic sentence, boilerplate) gets no credit for that;
+  a pair that stands out from both claims' usual matches does. 1.0 means "no better than usual",
+  whatever the size of the documents or of the event; no pair has a similarity below `min_score`;
 - a claim pairs with its best counterpart in a document (by margin) when that counterpart's best
   is the claim too (mutual best) and the margin reaches `threshold`;
 - a second counterpart in the same document only when it carries another point: claim y of B
@@ -86,6 +87,8 @@ class AlignConfig:
     threshold: float = 1.2  # margin a mutual best pair must reach
     second_threshold: float = 1.05  # margin a second counterpart (another point) must reach
     story_threshold: float = 0.15  # documents whose names differ more tell different stories
+    background: float = 0.1  # the similarity of unrelated claims (a short document's missing k)
+    min_score: float = 0.25  # and no pair below this similarity, however it stands out
 
     def __post_init__(self):
         if not 0.0 <= self.dense_weight <= 1.0 or self.neighbours < 1:
@@ -219,7 +222,10 @@ def _best_by_margin(ev: _Event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         for d, lo, hi in ev.parts():
             part = score[:, lo:hi]
             top = np.partition(part, -k, axis=1)[:, -k:] if hi - lo > k else part
-            usual[start:stop, d] = np.where(np.isfinite(top), top, 0.0).mean(axis=1)
+            missing = k - top.shape[1]  # a document shorter than k: the rest count as unrelated
+            usual[start:stop, d] = (
+                np.where(np.isfinite(top), top, 0.0).sum(axis=1) + missing * ev.config.background
+            ) / k
     best = np.full((n, n_docs), -1, dtype=np.int64)
     best_margin = np.full((n, n_docs), np.nan, dtype=np.float32)
     best_score = np.full((n, n_docs), np.nan, dtype=np.float32)
@@ -257,6 +263,7 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
                 y < 0
                 or best[y, doc[x]] != x
                 or best_margin[x, d] < config.threshold
+                or best_score[x, d] < config.min_score
                 or not ev.same_story[doc[x], d]
             ):
                 continue
@@ -275,6 +282,7 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
             if (
                 z is None
                 or best_margin[y, d] < config.second_threshold
+                or best_score[y, d] < config.min_score
                 or ev.vectors[y] @ ev.vectors[z] >= ev.vectors[y] @ ev.vectors[x]
             ):
                 continue

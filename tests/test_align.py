@@ -1,8 +1,9 @@
 """align: claims x documents -> claim_pairs, claim_groups, omissions.
 
-Unit tests drive the aligner with hand-made vectors under a cosine-only config, so every score is
-known; the frozen default runs with the hashing embedder and, for the paraphrase property, with the
-real bundled model.
+Unit tests drive the aligner with hand-made vectors under a cosine-only config, so every similarity
+is known (the margin follows from them); the default runs with the hashing embedder and, for the
+paraphrase property, with the real bundled model. The readouts eval (tests/test_eval_readouts.py)
+judges the constants.
 """
 
 from __future__ import annotations
@@ -22,18 +23,10 @@ from compare.text import claim_names, tfidf_rows
 # The module, not the function `compare.align` that the package re-exports under the same name.
 align_module = importlib.import_module("compare.align")
 
-# Score = cosine of the given vectors: nothing but the vectors decides.
-COSINE = AlignConfig(
-    dense_weight=1,
-    lexical_weight=0,
-    names_weight=0,
-    context_weight=0,
-    story_weight=0,
-    threshold=0.45,
-    claim_threshold=0.45,
-    top_k=2,
-)
-METHODS = {f"{s}/{r}" for s in ("dense", "lexical", "names") for r in ("same-story", "cross-story")}
+# Similarity = cosine of the given vectors: nothing but the vectors decides (the texts are ids,
+# which name nobody, so no story veto either).
+COSINE = AlignConfig(dense_weight=1.0)
+METHODS = {f"{s}/{r}" for s in ("dense", "lexical") for r in ("mutual", "second-point")}
 
 
 def claims(rows: list[tuple[str, str]], event: str = "e") -> pl.DataFrame:
@@ -128,15 +121,15 @@ def test_every_claim_is_in_exactly_one_group():
 
 def test_omissions_name_the_nearest_non_match_in_each_document_lacking_the_claim():
     frame = claims([("a1", "A"), ("a2", "A"), ("b1", "B"), ("b2", "B"), ("c1", "C")])
-    # a1 ~ b1 (paired); a2 is unique: nearest in B is b2 (cos 0.4), in C it is c1.
-    vectors = np.stack([E(0), E(2), E(0), unit(0, 0, 0.4, 0.9165), unit(0, 0, 0.2, 0, 1)])
+    # a1 ~ b1 (paired); a2 is unique: nearest in B is b2 (cos 0.2), in C it is c1.
+    vectors = np.stack([E(0), E(2), E(0), unit(0, 0, 0.2, 0.9798), unit(0, 0, 0.2, 0, 1)])
     result = align(frame, vectors, COSINE)
     omissions = {
         (r["claim_id"], r["missing_in_doc"]): r for r in result.omissions.iter_rows(named=True)
     }
     assert ("a1", "B") not in omissions and ("b1", "A") not in omissions  # paired: not missing
     row = omissions[("a2", "B")]
-    assert row["nearest_claim_id"] == "b2" and row["nearest_score"] == pytest.approx(0.4, abs=1e-4)
+    assert row["nearest_claim_id"] == "b2" and row["nearest_score"] == pytest.approx(0.2, abs=1e-4)
     assert omissions[("a2", "C")]["nearest_claim_id"] == "c1"
     assert ("a1", "A") not in omissions  # never missing in its own document
     # One row per (claim, document lacking it): 5 claims x 2 other documents, minus the paired ones.
@@ -189,11 +182,41 @@ def test_events_are_aligned_apart():
     assert result.omissions.height == 0
 
 
-def test_mutual_top_k_limits_each_claim_to_k_counterparts_per_document():
+def test_a_claim_takes_its_best_counterpart_and_a_second_only_for_another_point():
+    # a1 "discussed X and Y"; B says X (b0), says X again in other words (b1), and says Y (b2).
+    frame = claims([("a1", "A"), ("b0", "B"), ("b1", "B"), ("b2", "B")])
+    vectors = np.stack([unit(1, 1), E(0), unit(1, 0.1), E(1)])
+    result = align(frame, vectors, COSINE)
+    assert pairs_of(result) == {frozenset({"a1", "b1"}), frozenset({"a1", "b2"})}
+    methods = dict(zip(result.claim_pairs["claim_b"], result.claim_pairs["method"]))
+    assert methods == {"b1": "dense/mutual", "b2": "dense/second-point"}
+
+
+def test_near_duplicates_in_one_document_do_not_all_pair():
     frame = claims([("a1", "A")] + [(f"b{i}", "B") for i in range(4)])
     vectors = np.stack([E(0)] + [unit(1, 0.1 * i) for i in range(4)])
-    result = align(frame, vectors, COSINE)  # all four clear the threshold; top_k = 2
-    assert pairs_of(result) == {frozenset({"a1", "b0"}), frozenset({"a1", "b1"})}
+    assert pairs_of(align(frame, vectors, COSINE)) == {frozenset({"a1", "b0"})}
+
+
+def test_a_pair_means_the_same_with_two_documents_or_with_more():
+    # Adding documents to an event never changes what two of its documents pair, nor the scores.
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(12, 6)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = [(f"c{i}", "AB"[i % 2]) for i in range(8)] + [(f"c{i}", "CD"[i % 2]) for i in range(8, 12)]
+    two = align(claims(rows[:8]), vectors[:8], COSINE).claim_pairs
+    four = align(claims(rows), vectors, COSINE).claim_pairs
+    between = four.filter((pl.col("doc_a") == "A") & (pl.col("doc_b") == "B"))
+    assert two.height > 0
+    assert_frame_equal(two, between)
+
+
+def test_two_short_documents_pair_when_alike_and_not_when_unrelated():
+    # One claim each: the missing neighbours count as unrelated, so alike claims stand out.
+    alike = align(claims([("a1", "A"), ("b1", "B")]), np.stack([E(0), unit(1, 0.3)]), COSINE)
+    assert pairs_of(alike) == {frozenset({"a1", "b1"})}
+    unrelated = align(claims([("a1", "A"), ("b1", "B")]), np.stack([E(0), unit(0.2, 1)]), COSINE)
+    assert pairs_of(unrelated) == set()  # cosine 0.196 < min_score
 
 
 def test_pair_rows_follow_the_schema():
@@ -202,6 +225,7 @@ def test_pair_rows_follow_the_schema():
     (row,) = result.claim_pairs.iter_rows(named=True)
     assert row["doc_a"] < row["doc_b"] and row["claim_a"] == "a1"
     assert 0 <= row["score"] <= 1 and row["cosine"] == pytest.approx(row["score"])
+    assert row["margin"] >= COSINE.threshold
     assert row["method"] in METHODS
     assert result.claim_pairs.schema == pl.Schema(align_module.CLAIM_PAIRS_SCHEMA)
 
@@ -261,13 +285,24 @@ def test_names_and_tfidf_helpers():
     assert similarity[0, 1] == pytest.approx(1.0) and similarity[2].sum() == 0
 
 
-def test_config_rejects_negative_or_zero_weights():
-    with pytest.raises(ValueError):
-        AlignConfig(dense_weight=-1).weights()
-    with pytest.raises(ValueError):
-        AlignConfig(
-            dense_weight=0, lexical_weight=0, names_weight=0, context_weight=0, story_weight=0
-        ).weights()
+def test_config_rejects_a_weight_outside_the_unit_range_and_no_neighbours():
+    for bad in ({"dense_weight": -1}, {"dense_weight": 1.5}, {"neighbours": 0}):
+        with pytest.raises(ValueError):
+            AlignConfig(**bad)
+
+
+def test_documents_of_two_stories_never_pair_whatever_their_number():
+    # The same claim in documents that name different people: two incidents, no pair, with two
+    # documents as with three (the two-document special case is gone).
+    text = "{} entered a rehabilitation clinic on the coast, her representative said."
+    a = ("a1", "A", text.format("Tara Reid"))
+    b = ("b1", "B", text.format("Lindsay Lohan"))
+    c = ("c1", "C", text.format("Tara Reid"))
+    for rows in ([a, b], [a, b, c]):
+        frame = claims_with_text(rows)
+        result = align(frame, HashEmbedder().encode(frame["text"].to_list()))
+        assert frozenset({"a1", "b1"}) not in pairs_of(result)
+    assert frozenset({"a1", "c1"}) in pairs_of(result)
 
 
 # --- real bundled model: properties, not exact floats ---------------------------------------------
