@@ -86,7 +86,7 @@ def run(
         schema=CLAIMS_SCHEMA,
     )
     pairs = pl.DataFrame(
-        [("ev", "ca", "cb", "da", "db", 0.8, 0.8, 0.5, "test", None)],
+        [("ev", "ca", "cb", "da", "db", 0.8, 1.5, 0.8, 0.5, "test", None)],
         schema=CLAIM_PAIRS_SCHEMA,
         orient="row",
     )
@@ -483,8 +483,8 @@ def test_the_ministry_and_the_foreign_ministry_are_the_same_speaker():
 
 def test_relations_fills_claim_pairs_by_precedence():
     pairs = pl.DataFrame(
-        [("ev", "x", "y", "dx", "dy", 0.8, 0.8, 0.5, "t", None)] * 1
-        + [("ev", "p", "q", "dp", "dq", 0.8, 0.8, 0.5, "t", None)],
+        [("ev", "x", "y", "dx", "dy", 0.8, 1.5, 0.8, 0.5, "t", None)] * 1
+        + [("ev", "p", "q", "dp", "dq", 0.8, 1.5, 0.8, 0.5, "t", None)],
         schema=CLAIM_PAIRS_SCHEMA,
         orient="row",
     )
