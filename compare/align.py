@@ -18,8 +18,8 @@ of an event are compared on their own, with numpy in blocks of BLOCK rows (bound
   (y is closer to x than to z), and the margin reaches `second_threshold`. The White House's
   "discussed A, B, as well as C" then pairs with the Kremlin's sentence on A and its one on C;
 - document context never makes a pair, it only vetoes: documents are clustered into stories
-  (average linkage on the TF-IDF cosine of the names they mention, cut at `story_threshold`), and
-  claims of two stories never pair, so an event folder mixing two incidents keeps them apart.
+  (average linkage on how alike the names they mention are, `_name_similarity`), and claims of
+  two stories never pair, so an event folder mixing two incidents keeps them apart.
 `claim_pairs.method` says which rule accepted the pair (`mutual` or `second-point`) and the
 stronger of its two signals (`dense/mutual`, `lexical/second-point`).
 
@@ -82,13 +82,18 @@ class AlignConfig:
     chosen on the other three. The numbers are in benchmarks/README.md.
     """
 
-    dense_weight: float = 0.5  # w: the embedding cosine's share of the similarity, the rest lexical
+    dense_weight: float = (
+        0.65  # w: the embedding cosine's share of the similarity, the rest lexical
+    )
     neighbours: int = 4  # k: a claim's usual match is the mean of its k best in a document
-    threshold: float = 1.2  # margin a mutual best pair must reach
+    threshold: float = 1.13  # margin a mutual best pair must reach
     second_threshold: float = 1.05  # margin a second counterpart (another point) must reach
-    story_threshold: float = 0.15  # documents whose names differ more tell different stories
     background: float = 0.1  # the similarity of unrelated claims (a short document's missing k)
     min_score: float = 0.25  # and no pair below this similarity, however it stands out
+    story_threshold: float = 0.15  # two documents whose names' TF-IDF cosine is lower ...
+    story_overlap: float = (
+        0.4  # ... and of whose fewer names the other mentions less tell two stories
+    )
 
     def __post_init__(self):
         if not 0.0 <= self.dense_weight <= 1.0 or self.neighbours < 1:
@@ -145,11 +150,7 @@ class _Event:
         doc_words: list[list[str]] = [[] for _ in self.doc_names]
         for d, text in zip(self.doc, texts):
             doc_words[d] += [w for w in claim_names(text) if not w[0].isdigit()]
-        names = tfidf_rows(doc_words)
-        context = (names @ names.T).toarray()
-        nameless = np.array([not words for words in doc_words])
-        context[nameless, :] = context[:, nameless] = 1.0  # no names: no sign of another story
-        story = _stories(context, config.story_threshold)
+        story = _stories(_name_similarity(doc_words, config), config.story_threshold)
         self.same_story = story[:, None] == story[None, :]
 
     def similarity(self, start: int, stop: int) -> np.ndarray:
@@ -179,6 +180,21 @@ class _Event:
         if len(i) == 0:
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self.lexical[i].multiply(self.lexical[j]).sum(axis=1)).ravel()
+
+
+def _name_similarity(doc_words: list[list[str]], config: AlignConfig) -> np.ndarray:
+    """How much two documents look like one story by the names they mention: the TF-IDF cosine
+    of their names, or the share of the names of the one naming fewer that the other mentions too
+    (a headline against its article), scaled so that `story_threshold` is the cut of both.
+    A document that names nobody gives no sign of another story."""
+    names = tfidf_rows(doc_words)
+    cosine = (names @ names.T).toarray()
+    sets = [set(words) for words in doc_words]
+    overlap = np.array([[len(a & b) / max(1, min(len(a), len(b))) for b in sets] for a in sets])
+    similarity = np.maximum(cosine, overlap * config.story_threshold / config.story_overlap)
+    nameless = np.array([not words for words in sets])
+    similarity[nameless, :] = similarity[:, nameless] = 1.0
+    return similarity
 
 
 def _stories(similarity: np.ndarray, threshold: float) -> np.ndarray:
@@ -298,7 +314,12 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
         [
             (score_, a, b, cos_, lex_, margin_, signal, rule)
             for score_, a, b, cos_, lex_, signal, (rule, margin_) in zip(
-                s.tolist(), i.tolist(), j.tolist(), c.tolist(), lx.tolist(), strongest.tolist(),
+                s.tolist(),
+                i.tolist(),
+                j.tolist(),
+                c.tolist(),
+                lx.tolist(),
+                strongest.tolist(),
                 found.values(),
             )
         ],
@@ -346,7 +367,15 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
         for d, name in enumerate(ev.doc_names):
             if name not in present:
                 omission_rows.append(
-                    (event_id, ev.ids[m], doc_of[m], name, ev.ids[best[m, d]], near_scores[m][d], None)
+                    (
+                        event_id,
+                        ev.ids[m],
+                        doc_of[m],
+                        name,
+                        ev.ids[best[m, d]],
+                        near_scores[m][d],
+                        None,
+                    )
                 )
     return pair_rows, group_rows, omission_rows
 

@@ -87,7 +87,9 @@ def test_a_wire_quoting_both_readouts_gives_two_claims_to_one_fact():
     vectors = np.stack([E(0), E(2), unit(1, 1), unit(0, 1, 1)])
     result = align(frame, vectors, COSINE)
     assert pairs_of(result) == {
-        frozenset({"a1", "b1"}), frozenset({"b1", "c1"}), frozenset({"a2", "c1"})
+        frozenset({"a1", "b1"}),
+        frozenset({"b1", "c1"}),
+        frozenset({"a2", "c1"}),
     }
     assert groups_of(result) == [{"a1", "a2", "b1", "c1"}]
 
@@ -99,7 +101,9 @@ def test_a_long_chain_never_joins_two_facts():
     vectors = np.stack([E(0), unit(1, 1), unit(0, 1, 1), E(2)])
     result = align(frame, vectors, COSINE)
     assert pairs_of(result) == {
-        frozenset({"a1", "b1"}), frozenset({"b1", "c1"}), frozenset({"c1", "d1"})
+        frozenset({"a1", "b1"}),
+        frozenset({"b1", "c1"}),
+        frozenset({"c1", "d1"}),
     }
     groups = groups_of(result)
     assert not any({"a1", "d1"} <= g for g in groups)
@@ -203,7 +207,9 @@ def test_a_pair_means_the_same_with_two_documents_or_with_more():
     rng = np.random.default_rng(3)
     vectors = rng.normal(size=(12, 6)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows = [(f"c{i}", "AB"[i % 2]) for i in range(8)] + [(f"c{i}", "CD"[i % 2]) for i in range(8, 12)]
+    rows = [(f"c{i}", "AB"[i % 2]) for i in range(8)] + [
+        (f"c{i}", "CD"[i % 2]) for i in range(8, 12)
+    ]
     two = align(claims(rows[:8]), vectors[:8], COSINE).claim_pairs
     four = align(claims(rows), vectors, COSINE).claim_pairs
     between = four.filter((pl.col("doc_a") == "A") & (pl.col("doc_b") == "B"))

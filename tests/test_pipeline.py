@@ -6,10 +6,8 @@ import subprocess
 import sys
 
 import duckdb
-import pytest
 
 from compare import store
-from compare.align import AlignConfig
 from compare.embed import HashEmbedder
 from compare.pipeline import align_store, ingest_into
 from tests.conftest import EVENTS, SAMPLE
@@ -17,7 +15,6 @@ from tests.conftest import EVENTS, SAMPLE
 STABILITY_BEIJING = "supports Russia in protecting national stability"
 STABILITY_MOSCOW = "expressed support for the efforts of the leadership of the Russian Federation"
 INTERNAL_AFFAIR = "internal affair"
-MARGIN = 0.02  # how far below the acceptance threshold a must-not-pair claim must stay
 
 
 def claim_ids(con, source_like: str, text_like: str) -> list[str]:
@@ -48,15 +45,6 @@ def test_beijing_stability_claim_pairs_with_moscow_stabilise_claim(sample_store)
     ).fetchall() == [(0,)]
 
 
-# Where today's aligner fails a must-show (issue 13), the test is a strict expected failure that
-# the aligner work (issue 14) must turn green.
-INTERNAL_AFFAIR_PAIRED_IN_MOSCOW = pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: once headings and questions leave the event, Beijing's 'This is Russia's"
-    " internal affair.' pairs with Moscow's meeting sentence (0.408 >= 0.38, same-story lift)",
-)
-
-
 def best_partner(con, claim_id: str, doc_id: str) -> str | None:
     """The claim of `doc_id` with the highest accepted score with `claim_id`."""
     rows = con.execute(
@@ -72,29 +60,12 @@ def doc_of(con, claim_id: str) -> str:
     return con.execute("SELECT doc_id FROM claims WHERE claim_id = ?", [claim_id]).fetchall()[0][0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14: mutual top-3 lets Beijing's stability claim take Moscow's 'highest level' claim"
-    " (0.456) above 'stabilise the situation' (0.438)",
-)
 def test_stability_claims_are_each_others_best_partner(sample_store):
     con = duckdb.connect(str(sample_store), read_only=True)
     (beijing,) = claim_ids(con, "People's Republic of China", STABILITY_BEIJING)
     (moscow,) = claim_ids(con, "Russian Federation", STABILITY_MOSCOW)
     assert best_partner(con, beijing, doc_of(con, moscow)) == moscow
     assert best_partner(con, moscow, doc_of(con, beijing)) == beijing
-
-
-@INTERNAL_AFFAIR_PAIRED_IN_MOSCOW
-def test_internal_affair_nearest_in_moscow_is_below_the_threshold_by_a_margin(sample_store):
-    con = duckdb.connect(str(sample_store), read_only=True)
-    (beijing,) = claim_ids(con, "People's Republic of China", "This is Russia's internal affair")
-    (moscow,) = claim_ids(con, "Russian Federation", STABILITY_MOSCOW)
-    (nearest,) = con.execute(
-        "SELECT nearest_score FROM omissions WHERE claim_id = ? AND missing_in_doc = ?",
-        [beijing, doc_of(con, moscow)],
-    ).fetchall()[0]
-    assert nearest <= AlignConfig().threshold - MARGIN
 
 
 def test_afp_internal_affair_is_not_paired_with_moscows_meeting_sentence(sample_store):
@@ -105,6 +76,66 @@ def test_afp_internal_affair_is_not_paired_with_moscows_meeting_sentence(sample_
         "SELECT count(*) FROM claim_pairs WHERE (claim_a, claim_b) IN ((?, ?), (?, ?))",
         [afp, meeting, meeting, afp],
     ).fetchall() == [(0,)]
+
+
+def paired(con, a: str, b: str) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM claim_pairs WHERE (claim_a, claim_b) IN ((?, ?), (?, ?))",
+        [a, b, b, a],
+    ).fetchall() != [(0,)]
+
+
+def partners_in(con, claim_id: str, source_like: str) -> list[str]:
+    """The claims of the document of `source_like` paired with `claim_id`."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT c.text FROM claim_pairs p JOIN claims c"
+            " ON c.claim_id = CASE WHEN p.claim_a = $c THEN p.claim_b ELSE p.claim_a END"
+            " JOIN documents d ON d.doc_id = c.doc_id"
+            " WHERE $c IN (p.claim_a, p.claim_b) AND d.source LIKE $s",
+            {"c": claim_id, "s": f"%{source_like}%"},
+        ).fetchall()
+    ]
+
+
+def test_the_meeting_fact_holds_the_three_meeting_sentences_and_not_another_meeting(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (moscow,) = claim_ids(con, "Russian Federation", "met with Minister of Foreign Affairs")
+    (beijing,) = claim_ids(con, "People's Republic of China", "Qin Gang met with Russian Deputy")
+    (afp,) = claim_ids(con, "AFP", "Qin Gang met with Russia's deputy")
+    (ma_zhaoxu,) = claim_ids(con, "Russian Federation", "Ma Zhaoxu")
+    (group,) = con.execute(
+        "SELECT list(claim_id) FROM claim_groups WHERE group_id ="
+        " (SELECT group_id FROM claim_groups WHERE claim_id = ?)",
+        [moscow],
+    ).fetchall()[0]
+    assert {moscow, beijing, afp} <= set(group) and ma_zhaoxu not in group
+    assert partners_in(con, ma_zhaoxu, "People's Republic of China") == []
+
+
+def test_the_answer_on_an_internal_affair_pairs_with_afp_and_nothing_in_moscow(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (answer,) = claim_ids(con, "People's Republic of China", "This is Russia's internal affair")
+    assert con.execute("SELECT text FROM claims WHERE claim_id = ?", [answer]).fetchall() == [
+        ("This is Russia's internal affair.",)  # the "Answer:" label is not part of the claim
+    ]
+    (afp,) = claim_ids(con, "AFP", INTERNAL_AFFAIR)
+    assert paired(con, answer, afp)
+    assert partners_in(con, answer, "Russian Federation") == []
+
+
+def test_xi_biden_shared_points_pair_and_the_one_sided_do_not(sample_store):
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (wh_drugs,) = claim_ids(con, "White House", "working group on counternarcotics")
+    (cn_drugs,) = claim_ids(con, "Ministry of Foreign Affairs", "counternarcotics cooperation")
+    assert paired(con, wh_drugs, cn_drugs)
+    (wh_ai,) = claim_ids(con, "White House", "risks of advanced AI systems")
+    (cn_ai,) = claim_ids(con, "Ministry of Foreign Affairs", "dialogue on artificial intelligence")
+    (wire_ai,) = claim_ids(con, "Newswire", "talks on the risks of artificial intelligence")
+    assert paired(con, wh_ai, cn_ai) and paired(con, wh_ai, wire_ai) and paired(con, cn_ai, wire_ai)
+    (rights,) = claim_ids(con, "White House", "human rights abuses")
+    assert partners_in(con, rights, "Ministry of Foreign Affairs") == []
 
 
 def test_no_heading_question_or_meta_is_paired_or_grouped(sample_store):
@@ -120,7 +151,6 @@ def test_no_heading_question_or_meta_is_paired_or_grouped(sample_store):
     ).fetchall() == [(0,)]
 
 
-@INTERNAL_AFFAIR_PAIRED_IN_MOSCOW
 def test_internal_affair_is_an_omission_in_moscow_with_its_nearest_non_match(sample_store):
     con = duckdb.connect(str(sample_store), read_only=True)
     (beijing,) = claim_ids(con, "People's Republic of China", INTERNAL_AFFAIR)

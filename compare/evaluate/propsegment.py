@@ -33,7 +33,9 @@ def score(path: Path, embedder, progress: Progress) -> dict:
     events = {e: f"event-{i:02d}" for i, e in enumerate(sorted({d["event_id"] for d in gold.docs}))}
     for i, doc in enumerate(gold.docs):
         by_neutral[f"doc-{i:03d}"] = doc["doc_id"]
-        rows.append({"doc_id": f"doc-{i:03d}", "event_id": events[doc["event_id"]], "text": doc["text"]})
+        rows.append(
+            {"doc_id": f"doc-{i:03d}", "event_id": events[doc["event_id"]], "text": doc["text"]}
+        )
     documents = documents_frame(rows)
     claims = segment(documents)
     with temporary_store() as con:

@@ -33,8 +33,8 @@ Span = tuple[str, int, int]  # (gold doc id, start, end)
 
 # The aligner's constants searched for the leave-one-event-out scores (others as AlignConfig sets).
 LOEO_GRID = {
-    "dense_weight": (0.4, 0.5, 0.6),
-    "threshold": (1.1, 1.15, 1.2, 1.25, 1.3),
+    "dense_weight": (0.45, 0.55, 0.65, 0.75),
+    "threshold": (1.05, 1.1, 1.13, 1.2, 1.25),
     "second_threshold": (1.0, 1.05, 1.1),
 }
 
@@ -124,8 +124,9 @@ class Gold:
     ) -> Predicted:
         where = {
             c: self.spans_of(by_neutral[d], s, e)
-            for c, d, s, e in claims.select("claim_id", "doc_id", "char_start", "char_end")
-            .iter_rows()
+            for c, d, s, e in claims.select(
+                "claim_id", "doc_id", "char_start", "char_end"
+            ).iter_rows()
         }
         pairs = {
             frozenset((x, y))
@@ -193,11 +194,8 @@ def leave_one_event_out(
     for event in gold.events:
         train = [e for e in gold.events if e != event]
 
-        def fit(i: int) -> tuple[float, float]:
-            s = gold.scores(results[i], train)
-            return s["pair_f1"], s["omission_f1"]
-
-        best = max(range(len(configs)), key=fit)
+        fit = [gold.scores(result, train) for result in results]
+        best = max(range(len(configs)), key=lambda i: (fit[i]["pair_f1"], fit[i]["omission_f1"]))
         chosen[event] = {k: getattr(configs[best], k) for k in grid}
         keep = {p for p in results[best].pairs if gold.event_of[next(iter(p))[0]] == event}
         held_pairs |= keep
@@ -223,7 +221,7 @@ def floors(gold: Gold, embedder) -> dict:
     for span in sentences:
         by_event[gold.event_of[span[0]]][span[0]].append(span)
     cosine, tfidf = {}, {}
-    for event, docs in by_event.items():
+    for docs in by_event.values():
         spans = [s for d in sorted(docs) for s in docs[d]]
         words = dict(zip(spans, tfidf_matrix([texts[d][s:e] for d, s, e in spans])))
         for a, b in combinations(sorted(docs), 2):
@@ -231,7 +229,10 @@ def floors(gold: Gold, embedder) -> dict:
                 left = np.stack([vec[s] for s in docs[a]])
                 right = np.stack([vec[s] for s in docs[b]])
                 out.update(mutual_best(docs[a], docs[b], left @ right.T))
-    return {name: best_threshold(gold, scores) for name, scores in (("cosine", cosine), ("tfidf", tfidf))}
+    return {
+        name: best_threshold(gold, scores)
+        for name, scores in (("cosine", cosine), ("tfidf", tfidf))
+    }
 
 
 def mutual_best(left: list[Span], right: list[Span], sim: np.ndarray) -> dict:
