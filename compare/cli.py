@@ -492,10 +492,25 @@ def distill_cmd(out, model, as_json):
     "-o",
     default=None,
     type=click.Path(dir_okay=False),
-    help="Write the rows to this file (needed for parquet).",
+    help="Write the rows to this file (needed for parquet); all or nothing.",
+)
+@click.option(
+    "--memory",
+    default="4GB",
+    show_default=True,
+    metavar="SIZE",
+    help="Memory DuckDB may use for the query (e.g. 512MB, 8GB); beyond it, it spills to a"
+    " private temporary folder or fails.",
+)
+@click.option(
+    "--timeout",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop the query after SECONDS (exit 2). Default: no limit.",
 )
 @user_errors
-def query_cmd(name, sql, params, event, db, model, fmt, output):
+def query_cmd(name, sql, params, event, db, model, fmt, output, memory, timeout):
     """Run a named query (see queries/), a .sql FILE or --sql on a read-only store.
 
     Without NAME or --sql, lists the named queries.
@@ -518,7 +533,15 @@ def query_cmd(name, sql, params, event, db, model, fmt, output):
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet writes a file: add --output FILE.parquet.")
     rows = run_query(
-        name, sql=sql, params={k: v for k, _, v in pairs}, event_id=event, db=db, model=model
+        name,
+        sql=sql,
+        params={k: v for k, _, v in pairs},
+        event_id=event,
+        db=db,
+        model=model,
+        memory=memory,
+        timeout=timeout,
+        text=fmt != "parquet",
     )
     if output:
         note(f"{rows.height} row{'s' * (rows.height != 1)} -> {write_rows(rows, fmt, output)}")

@@ -27,7 +27,7 @@ from compare.errors import InputError
 from compare.ingest import ingest
 from compare.pipeline import align_store, ingest_into
 from compare.segment import segment
-from tests.conftest import SAMPLE, counts, snapshot, write
+from tests.conftest import ROOT, SAMPLE, counts, snapshot, write
 
 SENTENCE = "The council of {city} approved {n} new measures on {day} after a long debate."
 
@@ -745,3 +745,173 @@ def test_align_and_report_do_not_create_a_store(tmp_path):
         line = assert_refused(cli(*args, "--db", str(missing)), "missing.duckdb")
         assert "No store at" in line
     assert not missing.exists()
+
+
+# --- issue 24: hostile and odd input, round three ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory) -> Path:
+    """A two-document event aligned with the hashing embedder: quick to build, copy to mutate."""
+    root = tmp_path_factory.mktemp("small")
+    db = root / "small.duckdb"
+    con = store.open_store(db)
+    ingest_into(con, [two_doc_event(root / "harbour")])
+    align_store(con, HashEmbedder())
+    con.close()
+    return db
+
+
+@pytest.fixture
+def small_copy(small_store, tmp_path) -> Path:
+    db = tmp_path / "store" / "copy.duckdb"
+    db.parent.mkdir()
+    db.write_bytes(small_store.read_bytes())
+    return db
+
+
+def cli_in(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}  # this checkout's package, from another folder
+    return subprocess.run(
+        [sys.executable, "-m", "compare", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=cwd,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_text('.tmp/secret.txt')",
+        "SELECT * FROM glob('.tmp/*')",
+        "SELECT * FROM read_csv('.tmp/secret.txt')",
+        "SELECT * FROM read_text(current_setting('temp_directory') || '/../secret.txt')",
+    ],
+)
+def test_query_cannot_read_the_working_directory_temp_folder(sql, small_copy, tmp_path):
+    write(tmp_path / ".tmp" / "secret.txt", "secret-token\n")  # DuckDB's default temp folder
+    result = cli_in(tmp_path, "query", "--sql", sql, "--db", str(small_copy))
+    line = assert_refused(result, "--sql")
+    assert "sees the store's tables and views only" in line and "secret-token" not in result.stdout
+
+
+def test_query_temp_folder_is_private_and_removed(small_copy, tmp_path):
+    sql = "SELECT current_setting('temp_directory') AS t, current_setting('memory_limit') AS m"
+    result = cli_in(tmp_path, "query", "--sql", sql, "--db", str(small_copy), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert not row["t"].startswith((".", str(tmp_path)))  # not under the working directory
+    assert not Path(row["t"]).parent.exists()  # removed with the query
+    assert row["m"].endswith("GiB") and 3 <= float(row["m"].split()[0]) <= 4  # 4 GB default
+
+
+LONG_AGGREGATE = "SELECT sum(hash(r.range) % 11) FROM range(50000000000) r"
+
+
+def running_query(db: Path, *args: str) -> subprocess.Popen:
+    """`query --sql LONG_AGGREGATE`, returned once DuckDB works on it (the process burns CPU)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compare", "query", "--sql", LONG_AGGREGATE, "--db", str(db), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    ticks = os.sysconf("SC_CLK_TCK")
+    while proc.poll() is None:  # user + system CPU time past the ~1 s of imports
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rpartition(")")[2].split()
+        if (int(fields[11]) + int(fields[12])) / ticks > 2.5:
+            break
+    return proc
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_a_long_aggregate_exits_130(signum, small_copy):
+    proc = running_query(small_copy)
+    proc.send_signal(signum)
+    err = proc.communicate(timeout=120)[1].decode()  # a guard against a hang only
+    assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err, err
+
+
+def test_query_timeout_stops_a_long_aggregate(small_copy):
+    result = cli("query", "--sql", LONG_AGGREGATE, "--db", str(small_copy), "--timeout", "1")
+    assert "--timeout 1 s" in assert_refused(result, "--sql")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--memory", "8MB"], "--memory 8MB"),  # the aggregate cannot fit: refused, not killed
+        (["--memory", "lots"], "--memory 'lots'"),
+        (["--timeout", "0"], "--timeout"),
+    ],
+)
+def test_query_memory_limit_and_bad_limits_are_one_line(args, words, small_copy):
+    sql = "SELECT string_agg(range::VARCHAR, ',') FROM range(20000000)"
+    result = cli("query", "--sql", sql, "--db", str(small_copy), *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert words in result.stderr.strip().splitlines()[-1]
+
+
+ALL_TYPES = "SELECT * FROM test_all_types()"  # every DuckDB type, with its extreme values
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "parquet"])
+def test_every_duckdb_type_reaches_every_format(fmt, small_copy, tmp_path):
+    import polars as pl
+
+    con = duckdb.connect()
+    relation = con.sql(ALL_TYPES)
+    types = dict(zip(relation.columns, relation.types))
+    con.close()
+    out = tmp_path / f"rows.{fmt}"
+    result = cli(
+        "query", "--sql", ALL_TYPES, "--db", str(small_copy), "--format", fmt, "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    if fmt == "parquet":
+        assert pl.read_parquet_schema(out).keys() == types.keys()
+    elif fmt == "json":
+        rows = json.loads(out.read_text(), parse_constant=pytest.fail)  # no NaN / Infinity
+        assert len(rows) == 3 and list(rows[0]) == list(types)
+    elif fmt == "csv":
+        assert out.read_text().splitlines()[0] == ",".join(types)
+    else:
+        assert all(f"-[ {i} ]" in out.read_text() for i in (1, 2, 3))
+
+
+@pytest.mark.parametrize(
+    "value", ["'nan'::DOUBLE", "'-inf'::FLOAT", "['inf'::DOUBLE, 1.5]", "{'x': 'nan'::DOUBLE}"]
+)
+def test_json_output_is_valid_json_with_null_for_nan_and_infinity(value, small_copy):
+    result = cli(
+        "query", "--sql", f"SELECT {value} AS v", "--db", str(small_copy), "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout, parse_constant=pytest.fail)  # NaN, Infinity: not JSON
+    assert "null" in json.dumps(row)
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "value"),
+    [
+        ("most_divergent_groups", "top", "-1"),
+        ("claims_like", "top", "-5"),
+        ("distinctive_terms", "top", str(2**31)),  # past INTEGER
+        ("distinctive_terms", "min_z", "nan"),
+        ("aligned_claims", "min_score", "1.5"),  # the header says 0..1
+        ("aligned_claims", "min_score", "inf"),
+        ("claims_like", "vector", '[1, "a"]'),
+        ("claims_like", "vector", "[NaN]"),
+    ],
+)
+def test_parameters_are_checked_before_sql(query, param, value, small_copy):
+    given = ["--param", f"{param}={value}"]
+    if query == "claims_like" and param != "vector":
+        given += ["--param", "vector=[0.5, 0.5]"]
+    result = cli("query", query, *given, "--db", str(small_copy))
+    line = assert_refused(result, f"Parameter '{param}'")
+    assert value[:20] in line

@@ -1,0 +1,95 @@
+"""All-or-nothing writes: a file appears complete or not at all, and a failed write (a full disk,
+a folder or FIFO in the way, a folder we cannot write to) is one user error naming the target."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from compare.errors import InputError
+
+
+def blocked(path: Path) -> str | None:
+    """Why `path` cannot be (re)written as a regular file, or None: a folder, a FIFO or another
+    special file in the way, or a parent that is missing or not a folder."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if mode is not None and not stat.S_ISREG(mode):
+        return f"it is {kind(mode)}, not a file"
+    parent = path.parent
+    if not parent.exists():
+        return f"the folder '{parent}' does not exist"
+    if not parent.is_dir():
+        return f"'{parent}' is not a folder"
+    return None
+
+
+def kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device or other special file"
+
+
+def write(path: str | Path, produce: Callable[[Path], object], *, what: str = "") -> Path:
+    """Call `produce(tmp)` to write a temporary file beside `path`, then move it onto `path`
+    (an atomic rename): `path` is never left half-written, and a failure leaves it as it was."""
+    path = Path(path)
+    if reason := blocked(path):
+        raise failed(path, reason, what)
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".tmp")
+        os.close(fd)
+    except OSError as exc:
+        raise failed(path, exc.strerror or str(exc), what) from None
+    tmp = Path(name)
+    try:
+        produce(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) or _io_error(exc):
+            raise failed(path, _reason(exc), what) from None
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _io_error(exc: BaseException) -> bool:
+    """An error a writer library raises for a failed write (polars and DuckDB wrap the OSError)."""
+    text = str(exc).lower()
+    return any(
+        words in text
+        for words in ("no space left", "file too large", "os error", "read-only file system")
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def failed(path: Path, reason: str, what: str = "") -> InputError:
+    return InputError(
+        f"Cannot write {what or 'the file'} '{path}': {reason}. Nothing was written; give a"
+        " file path in a folder you can write to, with space free."
+    )
