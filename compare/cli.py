@@ -228,6 +228,14 @@ def emit(data: dict, as_json: bool, line: str) -> None:
     click.echo(json.dumps(data, sort_keys=True) if as_json else line)
 
 
+replace_index_option = click.option(
+    "--replace-index",
+    is_flag=True,
+    help="Replace an index.html in the out folder that narrative-compare did not write"
+    " (default: leave it alone, with a warning, and write no index).",
+)
+
+
 plotly_option = click.option(
     "--plotly",
     type=click.Choice(["inline", "shared"]),
@@ -256,6 +264,7 @@ def main():
 )
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
 @plotly_option
+@replace_index_option
 @click.option(
     "--group",
     type=click.Choice(["auto"]),
@@ -280,7 +289,21 @@ def main():
 @quiet_option
 @json_option
 @user_errors
-def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wait, quiet, as_json):
+def run(
+    paths,
+    db,
+    model,
+    out,
+    skip_bad,
+    plotly,
+    replace_index,
+    group,
+    engine,
+    ray_address,
+    wait,
+    quiet,
+    as_json,
+):
     """Ingest, segment, embed, align and report PATHS (files or event folders).
 
     Example: narrative-compare run data/events/wagner-2023
@@ -301,6 +324,7 @@ def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wai
         ray_address=ray_address,
         group=group,
         plotly=plotly,
+        replace_index=replace_index,
     )
     counts = (
         f"{result['documents']:,} new documents, {result['claims']:,} claims,"
@@ -378,15 +402,27 @@ def align_cmd(db, model, events, wait, quiet, as_json):
 @click.option("--title", default=None, help="Title of the report(s); default: the event id.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser.")
 @plotly_option
+@replace_index_option
 @user_errors
-def report_cmd(events, db, out, title, open_browser, plotly):
+def report_cmd(events, db, out, title, open_browser, plotly, replace_index):
     """Write one HTML report per event (all events by default) from the store.
 
     Example: narrative-compare report wagner-2023 --out reports
     """
     from compare.report import write_reports
 
-    paths = write_reports(db=db, events=events, out=out, title=title, plotly=plotly)
+    notes: list[str] = []
+    paths = write_reports(
+        db=db,
+        events=events,
+        out=out,
+        title=title,
+        plotly=plotly,
+        replace_index=replace_index,
+        notes=notes,
+    )
+    for line in notes:
+        note(line)
     for path in paths:
         click.echo(path)
     if open_browser and paths:

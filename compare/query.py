@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -617,7 +618,12 @@ def export_store(
     out: str | Path, *, db: str | Path | None = None, fmt: str = "parquet"
 ) -> list[dict]:
     """Every table as Parquet: `out/<table>/event_id=<id>/*.parquet`; `out/<table>.parquet` for
-    tables without an event (embeddings, meta). A table's previous export is replaced."""
+    tables without an event (embeddings, meta).
+
+    All or nothing: the tables are written to a staging folder inside `out` and move into place
+    only when all are written, each replacing the whole previous export of that table (event
+    folders of events no longer stored go too). A table folder holding anything but an export
+    (`event_id=...` folders of Parquet files) is refused, never deleted."""
     if fmt != "parquet":
         raise InputError(f"Unknown export format '{fmt}'. Use: parquet.")
     out = Path(out)
@@ -628,16 +634,60 @@ def export_store(
         counts = store.table_counts(con)
         counts["meta"] = con.execute("SELECT count(*) FROM meta").fetchall()[0][0]
         store.writable_folder(out)
-        written = []
-        for table, rows in counts.items():
-            relation = con.sql(f"SELECT * FROM {table}")  # table names come from the schema
-            if table in store.EVENT_TABLES:
-                path = out / table
-                relation.write_parquet(str(path), partition_by=["event_id"], overwrite=True)
-            else:
-                path = out / f"{table}.parquet"
-                relation.write_parquet(str(path))
-            written.append({"table": table, "path": str(path), "rows": rows})
+        targets = {t: out / t if t in store.EVENT_TABLES else out / f"{t}.parquet" for t in counts}
+        for table, path in targets.items():
+            _check_export_target(path, folder=table in store.EVENT_TABLES)
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=".narrative-export-"))
+        try:
+            for table, path in targets.items():
+                staged = staging / path.name
+                relation = con.sql(f"SELECT * FROM {table}")  # table names come from the schema
+                try:
+                    if table in store.EVENT_TABLES:
+                        staged.mkdir()
+                        relation.write_parquet(
+                            str(staged), partition_by=["event_id"], overwrite=True
+                        )
+                    else:
+                        relation.write_parquet(str(staged))
+                except (duckdb.Error, OSError) as exc:
+                    if isinstance(exc, duckdb.Error) and not atomic.io_error(exc):
+                        raise
+                    raise atomic.failed(path, atomic.reason(exc), "the export") from None
+            _swap_in(staging, targets)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     finally:
         con.close()
-    return written
+    return [{"table": t, "path": str(p), "rows": counts[t]} for t, p in targets.items()]
+
+
+def _check_export_target(path: Path, *, folder: bool) -> None:
+    """A previous export of the table, or nothing, may be at `path`: anything else is refused."""
+    if not path.exists():
+        return
+    if not folder:
+        if reason := atomic.blocked(path):
+            raise atomic.failed(path, reason, "the export")
+        return
+    if not path.is_dir():
+        raise atomic.failed(path, "it is not a folder of an earlier export", "the export")
+    for child in path.iterdir():
+        parquet = child.is_dir() and all(
+            f.is_file() and f.suffix == ".parquet" for f in child.iterdir()
+        )
+        if not (child.name.startswith("event_id=") and parquet):
+            raise InputError(
+                f"'{path}' holds '{child.name}', which is not part of an export; export replaces"
+                " the whole folder of each table. Move it away, or export to another folder."
+            )
+
+
+def _swap_in(staging: Path, targets: dict[str, Path]) -> None:
+    """Move each staged table onto its target (renames: no space needed), the old one aside."""
+    trash = staging / ".replaced"
+    trash.mkdir()
+    for path in targets.values():
+        if path.exists():
+            os.replace(path, trash / path.name)
+        os.replace(staging / path.name, path)
