@@ -97,6 +97,14 @@ def write_all(files: dict[Path, str | bytes], *, what: str = "") -> list[Path]:
     return list(files)
 
 
+def remove_empty(folder: Path) -> None:
+    """Remove `folder` if it is empty (a folder a failed write created)."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -527,7 +527,7 @@ def distill_cmd(out, model, as_json):
     "--output",
     "-o",
     default=None,
-    type=click.Path(dir_okay=False),
+    metavar="FILE",
     help="Write the rows to this file (needed for parquet); all or nothing.",
 )
 @click.option(

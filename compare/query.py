@@ -633,6 +633,7 @@ def export_store(
     try:
         counts = store.table_counts(con)
         counts["meta"] = con.execute("SELECT count(*) FROM meta").fetchall()[0][0]
+        created = not out.exists()
         store.writable_folder(out)
         targets = {t: out / t if t in store.EVENT_TABLES else out / f"{t}.parquet" for t in counts}
         for table, path in targets.items():
@@ -655,8 +656,12 @@ def export_store(
                         raise
                     raise atomic.failed(path, atomic.reason(exc), "the export") from None
             _swap_in(staging, targets)
-        finally:
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
+            if created:
+                atomic.remove_empty(out)
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
     finally:
         con.close()
     return [{"table": t, "path": str(p), "rows": counts[t]} for t, p in targets.items()]

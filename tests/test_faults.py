@@ -915,3 +915,213 @@ def test_parameters_are_checked_before_sql(query, param, value, small_copy):
     result = cli("query", query, *given, "--db", str(small_copy))
     line = assert_refused(result, f"Parameter '{param}'")
     assert value[:20] in line
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """Mount a small tmpfs (root only, as CI runs): `mount(kilobytes, read_only=False)`; a real
+    full disk, not a mock. Unmounted after the test."""
+    mounted: list[Path] = []
+
+    def mount(kilobytes: int, *, read_only: bool = False) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        options = f"size={kilobytes}k" + (",ro" if read_only else "")
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], check=True)
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def fill(disk: Path, leave: int = 0) -> None:
+    """Fill `disk` until at most `leave` bytes are free."""
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    with open(disk / "filler", "wb") as f:
+        try:
+            f.write(b"\0" * max(0, free - leave))
+        except OSError:
+            pass
+
+
+def remount_read_only(disk: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+
+
+def blocker(kind: str, path: Path) -> None:
+    """Put something that is not a writable file at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        path.mkdir()
+        write(path / "keep.txt", "mine")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "under-a-file":
+        write(path.parent / "_file", "a file")
+    else:
+        raise AssertionError(kind)
+
+
+def blocked_path(kind: str, path: Path) -> Path:
+    blocker(kind, path)
+    return path.parent / "_file" / path.name if kind == "under-a-file" else path
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every path under `folder` with its bytes (None for folders and FIFOs)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+BLOCKERS = ["folder", "fifo", "under-a-file"]
+SMALL_ROWS = "SELECT range AS n, 'row ' || range AS label FROM range(20)"
+
+
+@pytest.mark.parametrize("kind", BLOCKERS)
+@pytest.mark.parametrize("fmt", ["csv", "json", "table", "parquet"])
+def test_query_output_in_the_way_is_one_line(kind, fmt, small_copy, tmp_path):
+    target = blocked_path(kind, tmp_path / "out" / f"rows.{fmt}")
+    before = tree(tmp_path / "out")
+    result = cli(
+        "query",
+        "--sql",
+        SMALL_ROWS,
+        "--db",
+        str(small_copy),
+        "--format",
+        fmt,
+        "-o",
+        str(target),
+        timeout=120,
+    )
+    assert_refused(result, "rows.")
+    assert tree(tmp_path / "out") == before
+
+
+@pytest.mark.parametrize("name", ["harbour.html", "plotly.min.js", "index.html"])
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_report_file_in_the_way_is_one_line_and_nothing_written(name, kind, small_copy, tmp_path):
+    second = tmp_path / "second"
+    con = store.open_store(small_copy)
+    ingest_into(con, [two_doc_event(second)])  # two events: shared plotly.js and an index
+    align_store(con, HashEmbedder())
+    con.close()
+    out = tmp_path / "out"
+    blocker(kind, out / name)
+    before, stored = tree(out), snapshot(small_copy)
+    result = cli("report", "--db", str(small_copy), "--out", str(out), timeout=120)
+    assert name in assert_refused(result, name)
+    assert tree(out) == before and snapshot(small_copy) == stored
+
+
+def test_run_refuses_a_blocked_shared_file_before_storing(small_copy, tmp_path):
+    out = tmp_path / "out"
+    blocker("folder", out / "plotly.min.js")
+    before = snapshot(small_copy)
+    folder = two_doc_event(tmp_path / "fresh")
+    result = cli("run", str(folder), "--db", str(small_copy), "--out", str(out), timeout=120)
+    assert_refused(result, "plotly.min.js")
+    assert snapshot(small_copy) == before
+
+
+def test_a_foreign_index_is_left_alone_unless_replaced(small_copy, tmp_path):
+    out = tmp_path / "out"
+    con = store.open_store(small_copy)
+    ingest_into(con, [two_doc_event(tmp_path / "second")])
+    align_store(con, HashEmbedder())
+    con.close()
+    mine = write(out / "index.html", "<html><body>My own index</body></html>")
+    result = cli("report", "--db", str(small_copy), "--out", str(out), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert mine.read_text() == "<html><body>My own index</body></html>"
+    assert "--replace-index" in result.stderr and "index.html" not in result.stdout
+    replaced = cli("report", "--db", str(small_copy), "--out", str(out), "--replace-index")
+    assert replaced.returncode == 0 and "harbour.html" in mine.read_text(), replaced.stderr
+
+
+@pytest.mark.parametrize(
+    "target", ["query-csv", "query-parquet", "report", "export-new", "export-over-old"]
+)
+def test_a_full_disk_leaves_nothing_partial(target, small_copy, small_disk):
+    disk = small_disk(256)
+    if target == "export-over-old":
+        assert cli("export", str(disk / "ex"), "--db", str(small_copy)).returncode == 0
+    before = tree(disk)
+    fill(disk, leave=2048)
+    sql = "SELECT range AS n, repeat('x', 50) AS pad FROM range(100000)"
+    args = {
+        "query-csv": ["query", "--sql", sql, "--format", "csv", "-o", str(disk / "rows.csv")],
+        "query-parquet": ["query", "--sql", sql, "--format", "parquet", "-o", str(disk / "r.pq")],
+        "report": ["report", "--out", str(disk / "reports")],
+        "export-new": ["export", str(disk / "ex")],
+        "export-over-old": ["export", str(disk / "ex")],
+    }[target]
+    stored = snapshot(small_copy)
+    line = assert_refused(cli(*args, "--db", str(small_copy), timeout=300), str(disk))
+    assert "No space left on device" in line
+    (disk / "filler").unlink()
+    assert tree(disk) == {k: v for k, v in before.items() if k != "filler"}
+    assert not [p for p in disk.rglob("*") if p.name.startswith(".")]  # no temporary left
+    assert snapshot(small_copy) == stored
+
+
+def test_a_full_disk_during_ingest_leaves_the_store_as_it_was(small_store, small_disk, tmp_path):
+    disk = small_disk(small_store.stat().st_size // 1024 + 96)
+    db = disk / "store.duckdb"
+    db.write_bytes(small_store.read_bytes())
+    before = snapshot(db)
+    result = cli("ingest", str(many_sentences(tmp_path, 1400)), "--db", str(db), timeout=300)
+    line = assert_refused(result, "store.duckdb")
+    assert "No space left on device" in line and "cut short" not in line
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("how", ["read-only-disk", "immutable-file"])
+def test_an_unwritable_store_says_it_cannot_write(how, small_store, small_disk, tmp_path):
+    disk = small_disk(small_store.stat().st_size // 1024 + 512)
+    db = disk / "store.duckdb"
+    db.write_bytes(small_store.read_bytes())
+    if how == "read-only-disk":
+        remount_read_only(disk)
+    else:
+        subprocess.run(["chattr", "+i", str(db)], check=True)
+    try:
+        before = snapshot(db)
+        for args in (["ingest", str(two_doc_event(tmp_path / "more"))], ["align"]):
+            line = assert_refused(cli(*args, "--db", str(db), timeout=300), "store.duckdb")
+            assert "Cannot write the store" in line and "cut short" not in line
+        assert cli("events", "--db", str(db)).returncode == 0  # reading still works
+        assert snapshot(db) == before
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=False)
+
+
+def test_export_replaces_each_tables_previous_export_whole(small_copy, small_store, tmp_path):
+    out = tmp_path / "ex"
+    other = tmp_path / "other.duckdb"
+    con = store.open_store(other)
+    ingest_into(con, [two_doc_event(tmp_path / "alpha"), two_doc_event(tmp_path / "beta")])
+    align_store(con, HashEmbedder())
+    con.close()
+    assert cli("export", str(out), "--db", str(other)).returncode == 0
+    assert cli("export", str(out), "--db", str(small_copy)).returncode == 0
+    import polars as pl
+
+    events = pl.read_parquet(out / "documents" / "**" / "*.parquet", hive_partitioning=True)
+    assert sorted(set(events["event_id"])) == ["harbour"] and events.height == 2
+
+
+@pytest.mark.parametrize("kind", ["file", "foreign-folder"])
+def test_export_refuses_a_table_path_that_is_not_an_export(kind, small_copy, tmp_path):
+    out = tmp_path / "ex"
+    if kind == "file":
+        write(out / "claims", "not an export")
+    else:
+        write(out / "claims" / "notes.txt", "my notes")
+    before, stored = tree(out), snapshot(small_copy)
+    assert_refused(cli("export", str(out), "--db", str(small_copy)), "claims")
+    assert tree(out) == before and snapshot(small_copy) == stored

@@ -77,6 +77,7 @@ def write_reports(
             )
         mode = plotly or ("inline" if len(chosen) == 1 else "shared")
         names = slugs(known)
+        created = not Path(out).exists()
         out = store.writable_folder(Path(out))
         pages = {
             out / f"{names[e]}.html": build_report(con, e, title=title, plotly=mode) for e in chosen
@@ -104,7 +105,12 @@ def write_reports(
                 f"Warning: '{index}' was not written by narrative-compare; it is left as it is"
                 " and no index was written (pass --replace-index to replace it)."
             )
-    atomic.write_all(files, what="the report")
+    try:
+        atomic.write_all(files, what="the report")
+    except InputError:
+        if created:  # leave no empty folder behind either
+            atomic.remove_empty(out)
+        raise
     return paths
 
 
@@ -120,13 +126,10 @@ def check_out(out: str | Path) -> None:
 
 def foreign_index(path: Path) -> bool:
     """`path` exists and is not an index page narrative-compare wrote."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(4096)
-    except FileNotFoundError:
+    if not path.is_file():  # absent, or a folder / FIFO in the way: write_all refuses it
         return False
-    except OSError:
-        return True  # a folder or something unreadable in the way: not ours
+    with path.open("rb") as f:
+        head = f.read(4096)
     return b'<meta name="generator" content="narrative-compare">' not in head
 
 
