@@ -1125,3 +1125,60 @@ def test_export_refuses_a_table_path_that_is_not_an_export(kind, small_copy, tmp
     before, stored = tree(out), snapshot(small_copy)
     assert_refused(cli("export", str(out), "--db", str(small_copy)), "claims")
     assert tree(out) == before and snapshot(small_copy) == stored
+
+
+def broken_model(kind: str, folder: Path) -> tuple[Path, str]:
+    """A copy of the bundled model broken in one way, and the words its error must contain."""
+    import shutil
+
+    from compare.embed import bundled_model_path
+
+    if kind == "only-modules-json":
+        write(folder / "modules.json", (bundled_model_path() / "modules.json").read_text())
+        return folder, "config.json"
+    if kind == "empty-weights-folder":
+        write(folder / "config.json", "{}")
+        write(folder / "tokenizer.json", "{}")
+        return folder, "no weights"
+    shutil.copytree(bundled_model_path(), folder)
+    weights = folder / "model.safetensors"
+    if kind == "bad-config":
+        write(folder / "config.json", '{"hidden_size": 384,')
+        return folder, "config.json' is not valid JSON"
+    if kind == "bad-modules":
+        write(folder / "modules.json", '{"path": ""}')
+        return folder, "modules.json"
+    if kind == "truncated-weights":
+        data = weights.read_bytes()
+        weights.write_bytes(data[: len(data) // 2])
+        return folder, "truncated"
+    if kind == "cut-header":
+        weights.write_bytes(weights.read_bytes()[:100])
+        return folder, "model.safetensors"
+    if kind == "no-tokenizer":
+        for name in ("tokenizer.json", "vocab.txt"):
+            (folder / name).unlink()
+        return folder, "tokenizer"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "only-modules-json",
+        "empty-weights-folder",
+        "bad-config",
+        "bad-modules",
+        "truncated-weights",
+        "cut-header",
+        "no-tokenizer",
+    ],
+)
+def test_a_broken_model_folder_is_one_line_naming_what_is_wrong(kind, small_copy, tmp_path):
+    folder, words = broken_model(kind, tmp_path / "model")
+    before = snapshot(small_copy)
+    for args in (["align"], ["run", str(two_doc_event(tmp_path / "fresh"))]):
+        result = cli(*args, "--db", str(small_copy), "--model", str(folder), timeout=300)
+        line = assert_refused(result, str(folder))
+        assert words in line and "broken" in line, line
+    assert snapshot(small_copy) == before
