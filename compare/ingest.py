@@ -433,6 +433,11 @@ def _record(
     body = body if isinstance(body, str) else str(body)
     if len(body.encode("utf-8", "replace")) > MAX_DOC_BYTES:
         raise _too_big(label)
+    if not any(ch.isalpha() or ch.isdigit() for ch in body):
+        raise InputError(
+            f"Cannot read {label}: it holds no letters or digits (only punctuation, symbols or"
+            " spaces), so there is nothing to compare. Remove it or pass --skip-bad."
+        )
     text = clean_text(body, scrape=scrape)
     if not text:
         raise InputError(

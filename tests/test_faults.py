@@ -1182,3 +1182,37 @@ def test_a_broken_model_folder_is_one_line_naming_what_is_wrong(kind, small_copy
         line = assert_refused(result, str(folder))
         assert words in line and "broken" in line, line
     assert snapshot(small_copy) == before
+
+
+SPACELESS = {  # one sentence each, no spaces between words
+    "th": "รัฐมนตรีว่าการกระทรวงการต่างประเทศได้พบกับเอกอัครราชทูตในวันจันทร์เพื่อหารือเรื่องการค้า",
+    "lo": "ລັດຖະມົນຕີການຕ່າງປະເທດໄດ້ພົບກັບເອກອັກຄະລັດຖະທູດໃນວັນຈັນເພື່ອປຶກສາຫາລືກ່ຽວກັບການຄ້າ",
+    "km": "រដ្ឋមន្ត្រីការបរទេសបានជួបឯកអគ្គរដ្ឋទូតនៅថ្ងៃច័ន្ទដើម្បីពិភាក្សាអំពីពាណិជ្ជកម្ម",
+    "my": "နိုင်ငံခြားရေးဝန်ကြီးသည်တနင်္လာနေ့တွင်သံအမတ်ကြီးနှင့်တွေ့ဆုံပြီးကုန်သွယ်ရေးအကြောင်းဆွေးနွေးခဲ့သည်",
+    "ja": "がいむだいじんはげつようびにたいしとあってぼうえきについてはなしあいました",
+}
+
+
+@pytest.mark.parametrize("code", sorted(SPACELESS))
+def test_scripts_without_spaces_are_counted_by_characters(code, tmp_path):
+    from compare.lang import word_count
+
+    text = SPACELESS[code]
+    assert word_count(text) >= len(text) // 3  # not one "word" per space-free run
+    docs = ingest([write(tmp_path / "ev" / f"{code}.txt", text + "\n")]).documents
+    assert docs["text"][0] == text
+
+
+def test_zero_width_joiner_sequences_are_kept(tmp_path):
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one family emoji
+    text = f"The minister posted {family} on Monday; ZWNJ stays in می\u200cخواهم too."
+    docs = ingest([write(tmp_path / "ev" / "a.txt", text + "\n")]).documents
+    assert docs["text"][0] == text
+
+
+@pytest.mark.parametrize(
+    "body", ["...!!! ??? ---", "— – … «» ¿¡", "\u200d\u200d *** \u2714 \U0001f642"]
+)
+def test_a_document_without_letters_is_refused(body, small_copy, tmp_path):
+    line = refused_by_ingest(small_copy, str(write(tmp_path / "ev" / "marks.txt", body + "\n")))
+    assert "marks.txt" in line and "no letters" in line
