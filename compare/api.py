@@ -20,7 +20,14 @@ from compare import store
 from compare.embed import load_embedder
 from compare.errors import InputError, NarrativeError
 from compare.lang import language_notes
-from compare.pipeline import Engine, IngestSummary, Progress, align_store, ingest_into, quiet
+from compare.pipeline import (
+    Engine,
+    Progress,
+    align_store,
+    ingest_into,
+    quiet,
+    tell_input,
+)
 from compare.progress import stage
 
 ENGINES = ("local", "ray")
@@ -52,7 +59,7 @@ def ingest_paths(
     """`narrative-compare ingest`: ingest + segment into the store at `db`."""
     with _writer(db, wait, progress) as con:
         summary = ingest_into(con, paths, skip_bad=skip_bad, progress=progress)
-    _tell(summary, progress)
+    tell_input(summary.warnings, summary.skipped, progress)
     return asdict(summary)
 
 
@@ -208,10 +215,3 @@ def distill_model(out: str | Path, *, model: str | Path | None = None) -> dict:
     from compare.embed import distill
 
     return {"path": str(out), **distill(out, model)}
-
-
-def _tell(summary: IngestSummary, progress: Progress) -> None:
-    for warning in summary.warnings:
-        progress(f"Warning: {warning}")
-    for path, reason in summary.skipped:
-        progress(f"Skipped {path}: {reason}")

@@ -76,6 +76,16 @@ def ingest(paths: Sequence[str | Path], *, skip_bad: bool = False) -> Ingested:
         paths = [paths]
     skipped: list[tuple[str, str]] = []
     warnings: list[str] = []
+    try:
+        return _ingest(paths, skip_bad, skipped, warnings)
+    except InputError as exc:  # what was found before it is told before the error
+        exc.warnings, exc.skipped = warnings, skipped
+        raise
+
+
+def _ingest(
+    paths: Sequence[str | Path], skip_bad: bool, skipped: list, warnings: list[str]
+) -> Ingested:
     records: list[dict[str, Any]] = []
     for path in _expand(paths, skip_bad, skipped):
         try:

@@ -1216,3 +1216,55 @@ def test_zero_width_joiner_sequences_are_kept(tmp_path):
 def test_a_document_without_letters_is_refused(body, small_copy, tmp_path):
     line = refused_by_ingest(small_copy, str(write(tmp_path / "ev" / "marks.txt", body + "\n")))
     assert "marks.txt" in line and "no letters" in line
+
+
+# The warnings and skipped files found while reading come before the error they may explain.
+
+
+def told_before_the_error(result: subprocess.CompletedProcess, told: str) -> str:
+    """Exit 2, the `Error:` line last, and a line starting with `told` somewhere before it."""
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: "), result.stderr
+    assert any(line.startswith(told) for line in lines[:-1]), result.stderr
+    return lines[-1]
+
+
+@pytest.mark.parametrize("copies", [2, 3])
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_the_duplicate_warning_comes_before_the_error_it_explains(copies, suffix, tmp_path):
+    db, out = tmp_path / "fresh.duckdb", tmp_path / "out"
+    text = "The minister met the envoy on Monday in the harbour city.\n"
+    for n in range(copies):
+        write(tmp_path / "twins" / f"copy{n}{suffix}", text)
+    result = cli("run", str(tmp_path / "twins"), "--db", str(db), "--out", str(out))
+    line = told_before_the_error(result, "Warning: ")
+    assert "two documents" in line
+    warnings = [x for x in result.stderr.splitlines() if x.startswith("Warning: ")]
+    assert len(warnings) == copies - 1 and all("same text" in w for w in warnings)
+    assert not out.exists()
+
+
+def test_a_warning_from_a_file_read_before_a_bad_one_is_not_lost(small_copy, tmp_path):
+    write(
+        tmp_path / "ev" / "a.txt", "Le ministère a confirmé la réunion à Pékin.".encode("latin-1")
+    )
+    write(tmp_path / "ev" / "b.txt", "")  # refused: empty
+    before = snapshot(small_copy)
+    result = cli("ingest", str(tmp_path / "ev"), "--db", str(small_copy))
+    line = told_before_the_error(result, "Warning: ")
+    assert "b.txt" in line and "empty" in line and "Latin-1" in result.stderr
+    assert snapshot(small_copy) == before
+
+
+def test_the_files_skipped_are_listed_before_nothing_could_be_read(small_copy, tmp_path):
+    for kind in ("empty", "binary", "malformed-jsonl"):
+        bad_case(kind, tmp_path / "bad")
+    result = cli("ingest", str(tmp_path / "bad"), "--db", str(small_copy), "--skip-bad")
+    line = told_before_the_error(result, "Skipped ")
+    assert "No document could be read" in line
+    listed = [x.split(": ")[0] for x in result.stderr.splitlines() if x.startswith("Skipped ")]
+    assert sorted(listed) == [f"Skipped {tmp_path / 'bad' / n}" for n in BAD_NAMES]
+
+
+BAD_NAMES = ("empty.txt", "feed.jsonl", "photo.txt")
