@@ -228,6 +228,13 @@ def emit(data: dict, as_json: bool, line: str) -> None:
     click.echo(json.dumps(data, sort_keys=True) if as_json else line)
 
 
+skip_bad_option = click.option(
+    "--skip-bad",
+    is_flag=True,
+    help="Skip unreadable files (and a table's bad rows) and list them at the end.",
+)
+
+
 replace_index_option = click.option(
     "--replace-index",
     is_flag=True,
@@ -262,7 +269,7 @@ def main():
     type=click.Path(file_okay=False),
     help="Folder for the HTML reports.",
 )
-@click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@skip_bad_option
 @plotly_option
 @replace_index_option
 @click.option(
@@ -346,7 +353,7 @@ def run(
 @main.command(name="ingest")
 @click.argument("paths", nargs=-1, required=True)
 @db_option
-@click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@skip_bad_option
 @wait_option
 @quiet_option
 @json_option

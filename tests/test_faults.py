@@ -1268,3 +1268,136 @@ def test_the_files_skipped_are_listed_before_nothing_could_be_read(small_copy, t
 
 
 BAD_NAMES = ("empty.txt", "feed.jsonl", "photo.txt")
+
+
+# A `date` is a real day, whatever the input: front matter, sidecar, JSONL, CSV or Parquet.
+
+BAD_DATES = [
+    "2024-02-30",
+    "yesterday",
+    "2023-13-01",
+    "25/06/2023",
+    "June 5, 2023",
+    "2023-06-25T25:00",
+    "2023-6",
+    "0000",
+]
+GOOD_DATES = ["2023", "2023-06", "2023-06-25", "2023-06-25T14:30:00Z", "2023-06-25 14:30+02:00"]
+TABLES = {".jsonl": "line", ".csv": "row", ".parquet": "row"}
+
+
+def table_file(path: Path, rows: list[dict[str, str]]) -> Path:
+    """`rows` as a JSONL, CSV or Parquet file, by `path`'s suffix."""
+    import polars as pl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pl.DataFrame(rows)
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    elif path.suffix == ".csv":
+        frame.write_csv(path)
+    else:
+        frame.write_parquet(path)
+    return path
+
+
+def dated_rows(dates: list[str], key: str = "date") -> list[dict[str, str]]:
+    places = ["the harbour", "the capital", "the north", "the border", "the coast", "the hills"]
+    return [
+        {"text": f"The minister met the envoy in {places[i]} on day {i + 1}.", key: date}
+        for i, date in enumerate(dates)
+    ]
+
+
+@pytest.mark.parametrize("suffix", sorted(TABLES))
+@pytest.mark.parametrize("date", BAD_DATES)
+@pytest.mark.parametrize("key", ["date", "published"])
+def test_a_bad_date_in_a_table_row_names_the_file_and_row(key, date, suffix, tmp_path):
+    path = table_file(tmp_path / "ev" / f"feed{suffix}", dated_rows(["2023-06-25", date], key))
+    with pytest.raises(InputError) as refused:
+        ingest([path])
+    message = str(refused.value)
+    assert f"feed{suffix}' {TABLES[suffix]} 2" in message and repr(date) in message
+    assert f"'{key}'" in message and "not a date" in message
+
+
+@pytest.mark.parametrize("suffix", sorted(TABLES))
+def test_good_dates_in_table_rows_are_kept_as_given(suffix, tmp_path):
+    path = table_file(tmp_path / "ev" / f"feed{suffix}", dated_rows(GOOD_DATES))
+    assert ingest([path]).documents["date"].to_list() == GOOD_DATES
+
+
+def test_typed_parquet_dates_are_kept_in_iso_form(tmp_path):
+    import datetime as dt
+
+    import polars as pl
+
+    path = tmp_path / "ev" / "typed.parquet"
+    path.parent.mkdir(parents=True)
+    rows = dated_rows(["x", "y"])
+    pl.DataFrame(
+        {"text": [r["text"] for r in rows], "date": [dt.date(2024, 2, 29), dt.date(2023, 6, 25)]}
+    ).write_parquet(path)
+    assert ingest([path]).documents["date"].to_list() == ["2024-02-29", "2023-06-25"]
+
+
+@pytest.mark.parametrize("date", ["yesterday", "2024-02-30", "25/06/2023"])
+@pytest.mark.parametrize("where", ["front-matter", "sidecar"])
+def test_front_matter_and_sidecar_dates_follow_the_same_rule(where, date, tmp_path):
+    body = "The minister met the envoy on Monday in the capital.\n"
+    if where == "front-matter":
+        path = write(tmp_path / "ev" / "a.md", f"---\ndate: '{date}'\n---\n{body}")
+    else:
+        write(tmp_path / "ev" / "a.meta.yaml", f"date: '{date}'\n")
+        path = write(tmp_path / "ev" / "a.html", f"<html><body><p>{body}</p></body></html>")
+    with pytest.raises(InputError, match="not a date") as refused:
+        ingest([path])
+    assert path.name in str(refused.value) and repr(date) in str(refused.value)
+
+
+@pytest.mark.parametrize("suffix", sorted(TABLES))
+def test_a_bad_date_through_the_cli_is_one_line_and_the_store_unchanged(
+    suffix, tmp_path, small_copy
+):
+    path = table_file(tmp_path / "ev" / f"feed{suffix}", dated_rows(["2023-06-25", "yesterday"]))
+    line = refused_by_ingest(small_copy, str(path))
+    assert f"feed{suffix}' {TABLES[suffix]} 2" in line and "'yesterday'" in line
+
+
+@pytest.mark.parametrize("suffix", sorted(TABLES))
+def test_skip_bad_skips_only_the_rows_with_bad_dates(suffix, tmp_path, small_copy):
+    dates = ["2023-06-25", "2024-02-30", "2023-06-26", "yesterday", "", "2023-13-01"]
+    path = table_file(tmp_path / "ev" / f"feed{suffix}", dated_rows(dates))
+    result = cli("ingest", str(path), "--db", str(small_copy), "--skip-bad", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["documents"] == 3  # rows 1, 3 and 5 (an empty date is no date)
+    bad = [2, 4, 6]
+    assert [where for where, _ in summary["skipped"]] == [f"{path}:{n}" for n in bad]
+    notes = [x for x in result.stderr.splitlines() if x.startswith("Skipped ")]
+    assert [x.split(": ")[0] for x in notes] == [f"Skipped {path}:{n}" for n in bad]
+    assert all("not a date" in x for x in notes)
+    con = store.open_store(small_copy, read_only=True)
+    stored = con.sql(
+        "SELECT path, date FROM documents WHERE path LIKE $p ORDER BY path",
+        params={"p": f"{path}:%"},
+    ).fetchall()
+    con.close()
+    assert stored == [(f"{path}:1", "2023-06-25"), (f"{path}:3", "2023-06-26"), (f"{path}:5", None)]
+
+
+def test_skip_bad_skips_a_row_of_any_refused_value_and_keeps_the_rest(tmp_path):
+    rows = [
+        '{"text": "The minister met the envoy in the capital on Monday."}',
+        '{"text": 42}',
+        '{"text": "The envoy left the capital on Tuesday.", "date": "2023-02-29"}',
+        '{"text": "   "}',
+        '{"text": "The talks resume in the harbour next week.", "source": ["a"]}',
+        '{"text": "Both sides called the talks useful.", "date": "2023-06-25"}',
+    ]
+    path = write(tmp_path / "ev" / "mixed.jsonl", "\n".join(rows) + "\n")
+    result = ingest([path], skip_bad=True)
+    assert result.documents["path"].to_list() == [f"{path}:1", f"{path}:6"]
+    assert [where for where, _ in result.skipped] == [f"{path}:{n}" for n in (2, 3, 4, 5)]
+    with pytest.raises(InputError, match="line 2"):
+        ingest([path])
