@@ -80,9 +80,12 @@ def segment(documents: pl.DataFrame) -> pl.DataFrame:
             kind, asking = claim_kind(claim, doc.get("title"), asking and not new_paragraph)
             last_end = end
             speaker, subject = attribute(claim)
-            if label and label.group("name"):
-                if speaker is None or speaker.casefold() in _lexicon()["pronouns"]:
-                    speaker = label.group("name")  # "Yury Ushakov: We emphasised ..."
+            if (
+                label
+                and label.group("name")
+                and (speaker is None or speaker.casefold() in _lexicon()["pronouns"])
+            ):
+                speaker = label.group("name")  # "Yury Ushakov: We emphasised ..."
             if speaker and speaker.casefold() in _lexicon()["personal_pronouns"]:
                 speaker = last_named or speaker
             elif speaker is None and _continues_quote(previous[1], claim):
@@ -128,20 +131,35 @@ _SPEAKER_LABEL = re.compile(
 )
 _META = [
     # Bylines and credits: "By Jane Doe", "(Reporting by ...; Editing by ...)".
-    re.compile(r"^[Bb][Yy]\s+[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|&))*"
-               r"(?:\s*[,|/-]\s*[\w .]+)?$"),
-    re.compile(r"^\(?(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\b", re.IGNORECASE),
+    re.compile(
+        r"^[Bb][Yy]\s+[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|&))*"
+        r"(?:\s*[,|/-]\s*[\w .]+)?$"
+    ),
+    re.compile(
+        r"^\(?(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\b", re.IGNORECASE
+    ),
     # Credits and links: "Photo: Reuters", "Read | ...", "(Photo by ...)", "Read more".
-    re.compile(r"^[(\[]?(?:photo|file\s+photo|photograph|image|picture|video|credit|read"
-               r"|related|watch|listen)\s*(?:[:|–—-]|by\b)", re.IGNORECASE),
-    re.compile(r"^(?:advertisement|read\s+more|also\s+read|see\s+also|click\s+here|follow\s+us"
-               r"|share\s+this|subscribe|sign\s+up|copyright|©)\b", re.IGNORECASE),
+    re.compile(
+        r"^[(\[]?(?:photo|file\s+photo|photograph|image|picture|video|credit|read"
+        r"|related|watch|listen)\s*(?:[:|–—-]|by\b)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^(?:advertisement|read\s+more|also\s+read|see\s+also|click\s+here|follow\s+us"
+        r"|share\s+this|subscribe|sign\s+up|copyright|©)\b",
+        re.IGNORECASE,
+    ),
     # A dateline or a date standing alone: "BEIJING, June 25 (Reuters) -", "June 25, 2023".
     re.compile(r"^[A-Z][A-Z .'’-]+(?:,\s*[\w .]+)?(?:\s*\([\w .]+\))?\s*[-–—:]$"),
-    re.compile(r"^(?:\w+day,?\s+)?(?:\d{1,2}\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?"
-               r"(?:\s+\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?$"),
-    re.compile(r"^(?:updated|published|posted|last\s+updated)\s*:?\s*(?:on\s+)?"
-               r"(?:\d|[A-Z][a-z]{2,8}\.?\s+\d)", re.IGNORECASE),
+    re.compile(
+        r"^(?:\w+day,?\s+)?(?:\d{1,2}\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?"
+        r"(?:\s+\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?$"
+    ),
+    re.compile(
+        r"^(?:updated|published|posted|last\s+updated)\s*:?\s*(?:on\s+)?"
+        r"(?:\d|[A-Z][a-z]{2,8}\.?\s+\d)",
+        re.IGNORECASE,
+    ),
     # Chinese and Russian credits: "（完）", "责任编辑：...", "Фото: ...", "Читайте также".
     re.compile(r"^[（(]完[）)]$|^(?:责任编辑|编辑|来源|记者|摄影|原标题)\s*[：:]"),
     re.compile(r"^(?:фото|источник|читайте\s+также|подробнее)\b", re.IGNORECASE),
@@ -264,7 +282,7 @@ def _cyrillic_starts(line: str) -> list[int]:
                 continue  # "т.е. 5", "С.В. Лавров"
             # A lone letter is an initial ("министр С. Лавров", "Министр С. Лавров" at a sentence
             # start) unless a name comes before it inside the sentence: "с Ван И. Стороны".
-            name_before = previous[:1].isupper() and ante and ante[-1] not in ".!?…»\"”"
+            name_before = previous[:1].isupper() and ante and ante[-1] not in '.!?…»"”'
             if len(word) == 1 and not name_before:
                 continue
         if match.end() < len(line):
