@@ -66,12 +66,14 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 @dataclass
 class Ingested:
     documents: pl.DataFrame  # DOCUMENTS_SCHEMA, one row per distinct document
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), skip_bad=True
+    # (path, reason) with skip_bad=True; a table's refused row is ('path:row', reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
 def ingest(paths: Sequence[str | Path], *, skip_bad: bool = False) -> Ingested:
-    """Read files and folders into documents; with skip_bad, unreadable files go to `skipped`."""
+    """Read files and folders into documents; with skip_bad, unreadable files (and the refused
+    rows of a table) go to `skipped`."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     skipped: list[tuple[str, str]] = []

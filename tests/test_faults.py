@@ -497,10 +497,10 @@ def test_a_file_deleted_while_ingesting_is_an_error_not_a_traceback(sample_copy,
     gone = write(folder / "b.md", "The envoy met the minister on Monday.\n")
     real = ing._read_file
 
-    def vanishing(path):
+    def vanishing(path, *args):
         if path == gone:
             gone.unlink()
-        return real(path)
+        return real(path, *args)
 
     before = snapshot(sample_copy)
     con = store.open_store(sample_copy)
