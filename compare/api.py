@@ -14,11 +14,20 @@ from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
+import duckdb
+
 from compare import store
 from compare.embed import load_embedder
 from compare.errors import InputError, NarrativeError
 from compare.lang import language_notes
-from compare.pipeline import Engine, IngestSummary, Progress, align_store, ingest_into, quiet
+from compare.pipeline import (
+    Engine,
+    Progress,
+    align_store,
+    ingest_into,
+    quiet,
+    tell_input,
+)
 from compare.progress import stage
 
 ENGINES = ("local", "ray")
@@ -50,7 +59,7 @@ def ingest_paths(
     """`narrative-compare ingest`: ingest + segment into the store at `db`."""
     with _writer(db, wait, progress) as con:
         summary = ingest_into(con, paths, skip_bad=skip_bad, progress=progress)
-    _tell(summary, progress)
+    tell_input(summary.warnings, summary.skipped, progress)
     return asdict(summary)
 
 
@@ -63,9 +72,12 @@ def align_events(
     progress: Progress = quiet,
 ) -> dict:
     """`narrative-compare align`: embed + align + diverge what is stored (never creates a store)."""
-    con = store.open_store(db, wait=wait, create=False, on_wait=progress)
+    path = db or store.default_db()
+    with store.write_errors(path):
+        con = store.open_store(path, wait=wait, create=False, on_wait=progress)
     try:
-        summary = align_store(con, load_embedder(model), events=events, progress=progress)
+        with store.write_errors(path):
+            summary = align_store(con, load_embedder(model), events=events, progress=progress)
     finally:
         con.close()
     for event_id in summary.lonely_events:
@@ -86,9 +98,11 @@ def run(
     ray_address: str | None = None,
     group: str | None = None,
     plotly: str | None = None,
+    replace_index: bool = False,
 ) -> dict:
     """`narrative-compare run`: ingest, align and report the events that `paths` belong to.
     `plotly`: "inline", "shared" or None (inline for one report, shared for several).
+    `replace_index`: replace an `index.html` in `out` that narrative-compare did not write.
 
     `group="auto"` groups the documents into events by content instead of folders / event_id.
 
@@ -97,10 +111,11 @@ def run(
     Whatever makes it fail with exit 2 is checked before the store or `out` is written: the ray
     extra, an unwritable `out`, bad input, and no event of the input having two documents.
     """
-    from compare.report import write_reports
+    from compare.report import check_out, write_reports
 
     align = _engine(engine, address=ray_address)  # a missing extra fails before anything is written
     store.writable_folder(Path(out), create=False)
+    check_out(out)
     with _writer(db, wait, progress) as con:
         embedder = load_embedder(model)
         ingested = ingest_into(
@@ -122,8 +137,18 @@ def run(
     for event_id in aligned.lonely_events:
         progress(f"Note: event '{event_id}' has one document: nothing to compare.")
     with stage(progress, "reports", total=len(touched), unit="written") as shown:
-        reports = write_reports(db=db, events=touched, out=out, plotly=plotly)
+        notes: list[str] = []
+        reports = write_reports(
+            db=db,
+            events=touched,
+            out=out,
+            plotly=plotly,
+            replace_index=replace_index,
+            notes=notes,
+        )
         shown.advance(len(touched))
+    for line in notes:
+        progress(line)
     for path, reason in ingested.skipped:
         progress(f"Skipped {path}: {reason}")
     return {
@@ -145,11 +170,16 @@ def _writer(db: str | Path | None, wait: float, progress: Progress):
     failure after the first commit stored is kept: a re-run resumes from it)."""
     path = Path(db or store.default_db())
     created = not path.exists()
-    con = store.open_store(path, wait=wait, on_wait=progress)
+    with store.write_errors(path):
+        con = store.open_store(path, wait=wait, on_wait=progress)
     try:
-        yield con
+        with store.write_errors(path):
+            yield con
     except NarrativeError:
-        empty = created and not any(store.table_counts(con).values())
+        try:
+            empty = created and not any(store.table_counts(con).values())
+        except duckdb.Error:  # a store DuckDB gave up on after a failed write
+            empty = False
         con.close()
         if empty:
             path.unlink(missing_ok=True)
@@ -185,10 +215,3 @@ def distill_model(out: str | Path, *, model: str | Path | None = None) -> dict:
     from compare.embed import distill
 
     return {"path": str(out), **distill(out, model)}
-
-
-def _tell(summary: IngestSummary, progress: Progress) -> None:
-    for warning in summary.warnings:
-        progress(f"Warning: {warning}")
-    for path, reason in summary.skipped:
-        progress(f"Skipped {path}: {reason}")

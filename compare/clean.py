@@ -31,7 +31,7 @@ def clean_text(text: str, *, scrape: bool = True) -> str:
     paragraphs: list[str] = []
     previous_blank = True
     for raw in text.split("\n"):
-        line = " ".join("".join(ch for ch in raw if ch.isprintable() or ch.isspace()).split())
+        line = " ".join("".join(ch for ch in raw if _kept(ch)).split())
         if not line:
             previous_blank = True
             continue
@@ -45,6 +45,12 @@ def clean_text(text: str, *, scrape: bool = True) -> str:
     if scrape:
         paragraphs = [p for p in paragraphs if not is_boilerplate(p)]
     return "\n\n".join(_drop_duplicate_paragraphs(paragraphs))
+
+
+def _kept(ch: str) -> bool:
+    """Printable characters and spaces, and the joiners that build one emoji or ligature from
+    several (ZWJ, ZWNJ: a family emoji stays one family, not four people)."""
+    return ch.isprintable() or ch.isspace() or ch in "\u200c\u200d"
 
 
 def _joins(previous: str, line: str) -> bool:

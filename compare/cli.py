@@ -228,6 +228,21 @@ def emit(data: dict, as_json: bool, line: str) -> None:
     click.echo(json.dumps(data, sort_keys=True) if as_json else line)
 
 
+skip_bad_option = click.option(
+    "--skip-bad",
+    is_flag=True,
+    help="Skip unreadable files (and a table's bad rows) and list them at the end.",
+)
+
+
+replace_index_option = click.option(
+    "--replace-index",
+    is_flag=True,
+    help="Replace an index.html in the out folder that narrative-compare did not write"
+    " (default: leave it alone, with a warning, and write no index).",
+)
+
+
 plotly_option = click.option(
     "--plotly",
     type=click.Choice(["inline", "shared"]),
@@ -254,8 +269,9 @@ def main():
     type=click.Path(file_okay=False),
     help="Folder for the HTML reports.",
 )
-@click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@skip_bad_option
 @plotly_option
+@replace_index_option
 @click.option(
     "--group",
     type=click.Choice(["auto"]),
@@ -280,7 +296,21 @@ def main():
 @quiet_option
 @json_option
 @user_errors
-def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wait, quiet, as_json):
+def run(
+    paths,
+    db,
+    model,
+    out,
+    skip_bad,
+    plotly,
+    replace_index,
+    group,
+    engine,
+    ray_address,
+    wait,
+    quiet,
+    as_json,
+):
     """Ingest, segment, embed, align and report PATHS (files or event folders).
 
     Example: narrative-compare run data/events/wagner-2023
@@ -301,6 +331,7 @@ def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wai
         ray_address=ray_address,
         group=group,
         plotly=plotly,
+        replace_index=replace_index,
     )
     counts = (
         f"{result['documents']:,} new documents, {result['claims']:,} claims,"
@@ -322,7 +353,7 @@ def run(paths, db, model, out, skip_bad, plotly, group, engine, ray_address, wai
 @main.command(name="ingest")
 @click.argument("paths", nargs=-1, required=True)
 @db_option
-@click.option("--skip-bad", is_flag=True, help="Skip unreadable files and list them at the end.")
+@skip_bad_option
 @wait_option
 @quiet_option
 @json_option
@@ -378,15 +409,27 @@ def align_cmd(db, model, events, wait, quiet, as_json):
 @click.option("--title", default=None, help="Title of the report(s); default: the event id.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser.")
 @plotly_option
+@replace_index_option
 @user_errors
-def report_cmd(events, db, out, title, open_browser, plotly):
+def report_cmd(events, db, out, title, open_browser, plotly, replace_index):
     """Write one HTML report per event (all events by default) from the store.
 
     Example: narrative-compare report wagner-2023 --out reports
     """
     from compare.report import write_reports
 
-    paths = write_reports(db=db, events=events, out=out, title=title, plotly=plotly)
+    notes: list[str] = []
+    paths = write_reports(
+        db=db,
+        events=events,
+        out=out,
+        title=title,
+        plotly=plotly,
+        replace_index=replace_index,
+        notes=notes,
+    )
+    for line in notes:
+        note(line)
     for path in paths:
         click.echo(path)
     if open_browser and paths:
@@ -491,11 +534,26 @@ def distill_cmd(out, model, as_json):
     "--output",
     "-o",
     default=None,
-    type=click.Path(dir_okay=False),
-    help="Write the rows to this file (needed for parquet).",
+    metavar="FILE",
+    help="Write the rows to this file (needed for parquet); all or nothing.",
+)
+@click.option(
+    "--memory",
+    default="4GB",
+    show_default=True,
+    metavar="SIZE",
+    help="Memory DuckDB may use for the query (e.g. 512MB, 8GB); beyond it, it spills to a"
+    " private temporary folder or fails.",
+)
+@click.option(
+    "--timeout",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop the query after SECONDS (exit 2). Default: no limit.",
 )
 @user_errors
-def query_cmd(name, sql, params, event, db, model, fmt, output):
+def query_cmd(name, sql, params, event, db, model, fmt, output, memory, timeout):
     """Run a named query (see queries/), a .sql FILE or --sql on a read-only store.
 
     Without NAME or --sql, lists the named queries.
@@ -518,7 +576,15 @@ def query_cmd(name, sql, params, event, db, model, fmt, output):
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet writes a file: add --output FILE.parquet.")
     rows = run_query(
-        name, sql=sql, params={k: v for k, _, v in pairs}, event_id=event, db=db, model=model
+        name,
+        sql=sql,
+        params={k: v for k, _, v in pairs},
+        event_id=event,
+        db=db,
+        model=model,
+        memory=memory,
+        timeout=timeout,
+        text=fmt != "parquet",
     )
     if output:
         note(f"{rows.height} row{'s' * (rows.height != 1)} -> {write_rows(rows, fmt, output)}")

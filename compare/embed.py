@@ -69,6 +69,87 @@ def is_static_model(path: str | Path) -> bool:
     return isinstance(config, dict) and config.get("model_type") == "model2vec"
 
 
+JSON_FILES = (
+    "modules.json",
+    "config.json",
+    "sentence_bert_config.json",
+    "config_sentence_transformers.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
+WEIGHTS = ("model.safetensors", "pytorch_model.bin", "model.onnx")
+TOKENIZERS = ("tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "spiece.model")
+
+
+def model_problem(path: Path) -> str | None:
+    """What is wrong with the model folder `path`, read from its files before any library loads
+    it (a cryptic traceback otherwise, or a hang): a configuration that is not JSON, modules.json
+    without the transformer's config, weights or tokenizer, truncated safetensors. None if none."""
+    for file in [*(path / n for n in JSON_FILES), *path.glob("*/config.json")]:
+        if file.is_file():
+            try:
+                json.loads(file.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                return f"'{file.relative_to(path)}' is not valid JSON ({str(exc).splitlines()[0]})"
+    folders = [path]
+    if (path / "modules.json").is_file():
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        if not isinstance(modules, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("path"), str) for m in modules
+        ):
+            return "'modules.json' is not a list of modules with a 'path' each"
+        folders = [
+            path / m["path"] for m in modules if str(m.get("type", "")).endswith("Transformer")
+        ] or [path]
+    for folder in folders:
+        where = f"'{folder.relative_to(path)}'" if folder != path else "the folder"
+        if not (folder / "config.json").is_file():
+            return f"{where} has no config.json (the model's configuration)"
+        weights = [folder / n for n in WEIGHTS if (folder / n).is_file()]
+        weights += sorted(p for p in folder.glob("*.safetensors") if p not in weights)
+        if not weights:
+            return f"{where} has no weights ({', '.join(WEIGHTS)})"
+        if not any((folder / n).is_file() for n in TOKENIZERS):
+            return f"{where} has no tokenizer ({', '.join(TOKENIZERS)})"
+        for weight in weights:
+            if weight.suffix == ".safetensors" and (problem := _safetensors_problem(weight)):
+                return f"'{weight.relative_to(path)}' {problem}"
+    return None
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    """A safetensors file is an 8-byte header length, a JSON header naming each tensor's byte
+    range, then the bytes: a file cut short ends before the last range does."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        length = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if length < 0 or length > size - 8:
+            return f"is truncated or not safetensors ({size:,} bytes)"
+        try:
+            header = json.loads(f.read(length))
+        except ValueError:
+            return "has a damaged header (not safetensors, or cut short)"
+    ends = [
+        t["data_offsets"][1]
+        for name, t in header.items()
+        if name != "__metadata__" and isinstance(t, dict) and "data_offsets" in t
+    ]
+    expected = 8 + length + max(ends, default=0)
+    if size != expected:
+        return f"is truncated: {size:,} bytes, its header describes {expected:,}"
+    return None
+
+
+def broken_model(path: Path, problem: str) -> InputError:
+    return InputError(
+        f"The model folder '{path}' is broken: {problem}. Pass --model with a complete model"
+        " folder (as SentenceTransformer.save or 'narrative-compare distill' write it), or leave"
+        " it out for the bundled model."
+    )
+
+
 class _ModelFolder:
     """A model in a local folder: its path, the cache key naming its weights, a lazily loaded model.
 
@@ -84,6 +165,8 @@ class _ModelFolder:
                 f"No sentence-transformers model in '{self.path}'. Pass --model with a local model"
                 " folder (models are never downloaded), or leave it out for the bundled model."
             )
+        if problem := model_problem(self.path):
+            raise broken_model(self.path, problem)
         self.progress = progress  # kept for callers; library bars stay off (see _hush_libraries)
         self.device = device or os.environ.get("NARRATIVE_DEVICE", "cpu")
 
@@ -134,7 +217,10 @@ class SentenceTransformerEmbedder(_ModelFolder):
         from sentence_transformers import SentenceTransformer
 
         _hush_libraries(loaded=True)
-        return SentenceTransformer(str(self.path), device=self.device)
+        try:
+            return SentenceTransformer(str(self.path), device=self.device)
+        except Exception as exc:  # noqa: BLE001 - a folder the checks above let through
+            raise broken_model(self.path, f"{type(exc).__name__}: {_first_line(exc)}") from None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
@@ -161,7 +247,10 @@ class StaticEmbedder(_ModelFolder):
             from model2vec import StaticModel
         except ImportError:
             raise MissingExtra(f"The model2vec static model in '{self.path}'", "fast") from None
-        return StaticModel.from_pretrained(str(self.path))
+        try:
+            return StaticModel.from_pretrained(str(self.path))
+        except Exception as exc:  # noqa: BLE001 - a folder the checks above let through
+            raise broken_model(self.path, f"{type(exc).__name__}: {_first_line(exc)}") from None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -175,6 +264,10 @@ class StaticEmbedder(_ModelFolder):
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)  # a text with no known token stays zero
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
 def _hush_libraries(*, loaded: bool = False) -> None:

@@ -8,7 +8,16 @@ class NarrativeError(Exception):
 
 
 class InputError(NarrativeError):
-    """A file, row or argument the user gave cannot be used."""
+    """A file, row or argument the user gave cannot be used.
+
+    `warnings` and `skipped` ((path, reason)) are what reading the input had found before it
+    failed: the duplicate or encoding warning that explains the error is told before it.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.warnings: list[str] = []
+        self.skipped: list[tuple[str, str]] = []
 
 
 class StoreError(NarrativeError):

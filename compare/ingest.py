@@ -66,20 +66,33 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 @dataclass
 class Ingested:
     documents: pl.DataFrame  # DOCUMENTS_SCHEMA, one row per distinct document
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), skip_bad=True
+    # (path, reason) with skip_bad=True; a table's refused row is ('path:row', reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
 def ingest(paths: Sequence[str | Path], *, skip_bad: bool = False) -> Ingested:
-    """Read files and folders into documents; with skip_bad, unreadable files go to `skipped`."""
+    """Read files and folders into documents; with skip_bad, unreadable files (and the refused
+    rows of a table) go to `skipped`."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     skipped: list[tuple[str, str]] = []
     warnings: list[str] = []
+    try:
+        return _ingest(paths, skip_bad, skipped, warnings)
+    except InputError as exc:  # what was found before it is told before the error
+        exc.warnings, exc.skipped = warnings, skipped
+        raise
+
+
+def _ingest(
+    paths: Sequence[str | Path], skip_bad: bool, skipped: list, warnings: list[str]
+) -> Ingested:
     records: list[dict[str, Any]] = []
     for path in _expand(paths, skip_bad, skipped):
         try:
-            file_records, file_warnings = _read_file(path)
+            # with --skip-bad a table's bad rows are skipped one by one, the rest kept
+            file_records, file_warnings = _read_file(path, skipped if skip_bad else None)
         except OSError as exc:  # deleted, replaced or made unreadable since the folder was listed
             error = InputError(
                 f"Cannot read '{path}': {exc.strerror or exc}. It changed while being read:"
@@ -188,10 +201,14 @@ def _walk(folder: Path, skipped: list) -> list[Path]:
 # --- reading one file ----------------------------------------------------------------------------
 
 
-def _read_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def _read_file(
+    path: Path, skipped_rows: list[tuple[str, str]] | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Records and warnings of one file. A row of a table (.jsonl, .csv, .parquet) whose values
+    are refused goes to `skipped_rows` as ('file:row', reason) when it is a list, else raises."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return _read_parquet(path)
+        return _read_parquet(path, skipped_rows)
     size = path.stat().st_size
     if size == 0:
         raise InputError(f"Cannot read '{path}': the file is empty. Remove it or pass --skip-bad.")
@@ -200,10 +217,10 @@ def _read_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     warnings: list[str] = []
     text = decode(path.read_bytes(), path, warnings)
     if suffix == ".jsonl":
-        records, row_warnings = _read_jsonl(text, path)
+        records, row_warnings = _read_jsonl(text, path, skipped_rows)
         return records, warnings + row_warnings
     if suffix == ".csv":
-        records, row_warnings = _read_csv(text, path)
+        records, row_warnings = _read_csv(text, path, skipped_rows)
         return records, warnings + row_warnings
     fields = _sidecar(path, warnings)
     if suffix in HTML_SUFFIXES:
@@ -295,7 +312,9 @@ def _html_text(html: str, path: Path, fields: dict[str, Any]) -> str:
     return body
 
 
-def _read_jsonl(text: str, path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def _read_jsonl(
+    text: str, path: Path, skipped_rows: list | None
+) -> tuple[list[dict[str, Any]], list[str]]:
     rows: list[tuple[int, dict[str, Any]]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -318,10 +337,12 @@ def _read_jsonl(text: str, path: Path) -> tuple[list[dict[str, Any]], list[str]]
                 "Fix the line or pass --skip-bad."
             )
         rows.append((number, row))
-    return _table_records(rows, path, "line")
+    return _table_records(rows, path, "line", skipped_rows)
 
 
-def _read_csv(text: str, path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def _read_csv(
+    text: str, path: Path, skipped_rows: list | None
+) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
@@ -329,10 +350,10 @@ def _read_csv(text: str, path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         raise InputError(
             f"Cannot read '{path}': not valid CSV ({first}). Fix it or pass --skip-bad."
         ) from None
-    return _frame_records(frame, path)
+    return _frame_records(frame, path, skipped_rows)
 
 
-def _read_parquet(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def _read_parquet(path: Path, skipped_rows: list | None) -> tuple[list[dict[str, Any]], list[str]]:
     if path.stat().st_size == 0:
         raise InputError(f"Cannot read '{path}': the file is empty. Remove it or pass --skip-bad.")
     try:
@@ -342,21 +363,23 @@ def _read_parquet(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         raise InputError(
             f"Cannot read '{path}': not a valid Parquet file ({first}). Fix it or pass --skip-bad."
         ) from None
-    return _frame_records(frame, path)
+    return _frame_records(frame, path, skipped_rows)
 
 
-def _frame_records(frame: pl.DataFrame, path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def _frame_records(
+    frame: pl.DataFrame, path: Path, skipped_rows: list | None
+) -> tuple[list[dict[str, Any]], list[str]]:
     if "text" not in frame.columns:
         raise InputError(
             f"Cannot read '{path}': no 'text' column (columns: {', '.join(frame.columns)}). "
             "Name the column holding the document text 'text'."
         )
     rows = list(enumerate(frame.iter_rows(named=True), start=1))
-    return _table_records(rows, path, "row")
+    return _table_records(rows, path, "row", skipped_rows)
 
 
 def _table_records(
-    rows: list[tuple[int, dict[str, Any]]], path: Path, unit: str
+    rows: list[tuple[int, dict[str, Any]]], path: Path, unit: str, skipped_rows: list | None
 ) -> tuple[list[dict[str, Any]], list[str]]:
     if not rows:
         raise InputError(
@@ -370,17 +393,23 @@ def _table_records(
                 "Give each document its text under 'text'."
             )
         row = {str(key): value for key, value in row.items()}
-        _check_types(row, f"'{path}' {unit} {number}")
-        body = row.pop("text")
-        records.append(
-            _record(row, body, f"{path}:{number}", path, scrape=False, warnings=warnings)
-        )
+        try:
+            _check_types(row, f"'{path}' {unit} {number}")
+            body = row.pop("text")
+            records.append(
+                _record(row, body, f"{path}:{number}", path, scrape=False, warnings=warnings)
+            )
+        except InputError as exc:  # this row's values; --skip-bad keeps the other rows
+            if skipped_rows is None:
+                raise
+            skipped_rows.append((f"{path}:{number}", str(exc)))
     # One warning per file for extra columns, not one per row.
     return records, sorted(set(warnings))
 
 
 def _check_types(row: dict[str, Any], where: str) -> None:
-    """`text` must be text, and the known fields text, numbers or dates; NaN is no id."""
+    """`text` must be text, the known fields text, numbers or dates, and `date` a real date (one
+    rule for front matter, sidecars and every table row); NaN is no id."""
     for key, value in row.items():
         name = ALIASES.get(key, key)
         if name == "text" and value is not None and not isinstance(value, str):
@@ -399,6 +428,34 @@ def _check_types(row: dict[str, Any], where: str) -> None:
                 f"Cannot read {where}: column '{key}' holds {shown}, not text, a number or a"
                 f" date. Fix the value of '{key}', or pass --skip-bad."
             )
+        if name == "date" and (problem := _not_a_date(value)):
+            raise InputError(
+                f"Cannot read {where}: '{key}' is {str(value)[:80]!r}, {problem}. Write it as an"
+                " ISO 8601 date (2023-06-25, 2023-06, 2023, or 2023-06-25T14:30:00Z), or"
+                " pass --skip-bad."
+            )
+
+
+_DATE_SHAPE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+
+
+def _not_a_date(value: Any) -> str | None:
+    """Why `value` is not an ISO 8601 date or date-time naming a real day (None when it is)."""
+    if isinstance(value, (dt.date, dt.datetime)):  # YAML and Parquet dates
+        return None
+    text = str(value).strip()
+    if not text:
+        return None  # no date
+    shape = _DATE_SHAPE.fullmatch(text)
+    try:
+        if shape:  # 2023, 2023-06, 2023-06-25
+            year, month, day = (int(part) if part else 1 for part in shape.groups())
+            dt.date(year, month, day)
+        else:
+            dt.datetime.fromisoformat(text)
+    except ValueError as exc:  # the shape of a date but no such day or hour: say which part
+        return "not a date" if "isoformat" in str(exc) else f"not a date ({exc})"
+    return None
 
 
 # --- one record ----------------------------------------------------------------------------------
@@ -433,6 +490,11 @@ def _record(
     body = body if isinstance(body, str) else str(body)
     if len(body.encode("utf-8", "replace")) > MAX_DOC_BYTES:
         raise _too_big(label)
+    if not any(ch.isalpha() or ch.isdigit() for ch in body):
+        raise InputError(
+            f"Cannot read {label}: it holds no letters or digits (only punctuation, symbols or"
+            " spaces), so there is nothing to compare. Remove it or pass --skip-bad."
+        )
     text = clean_text(body, scrape=scrape)
     if not text:
         raise InputError(

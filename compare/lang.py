@@ -85,17 +85,29 @@ def tokens(text: str) -> list[str]:
             if not part:
                 continue
             if _CJK_CHAR.match(part):
-                out.extend([part] if len(part) == 1 else [part[i : i + 2] for i in range(len(part) - 1)])
+                out.extend(
+                    [part] if len(part) == 1 else [part[i : i + 2] for i in range(len(part) - 1)]
+                )
             else:
                 out.append(part)
     return out
 
 
+# Scripts written without spaces between words: CJK (Chinese, Japanese kana, Hangul) and Thai,
+# Lao, Khmer, Myanmar. Their words are counted by characters, not by spaces.
+SPACELESS = (
+    CJK
+    + "\u0e00-\u0e7f\u0e80-\u0eff\u1780-\u17ff\u19e0-\u19ff\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff"
+)
+_SPACELESS_CHAR = re.compile(f"[{SPACELESS}]")
+
+
 def word_count(text: str) -> int:
-    """Words as a reader counts them: space-separated words, and a word per two CJK characters."""
-    cjk = len(_CJK_CHAR.findall(text))
-    spaced = len(_CJK_CHAR.sub(" ", text).split())
-    return spaced + (cjk + 1) // 2
+    """Words as a reader counts them: space-separated words, and a word per two characters of a
+    script written without spaces (CJK, Thai, Lao, Khmer, Myanmar)."""
+    spaceless = len(_SPACELESS_CHAR.findall(text))
+    spaced = len(_SPACELESS_CHAR.sub(" ", text).split())
+    return spaced + (spaceless + 1) // 2
 
 
 # --- model languages -----------------------------------------------------------------------------

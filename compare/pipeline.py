@@ -61,18 +61,31 @@ def ingest_into(
     stored events or form new ones, whatever their folder or `event_id` field says.
     `require_pairs` (run) refuses, before anything is written, an input none of whose events
     would have two documents. When the input is refused, the files --skip-bad skipped are still
-    told to `progress`.
+    told to `progress`, after the warnings (a duplicate dropped, a file read as Latin-1) that
+    may explain the error.
     """
-    with stage(progress, "read", unit="documents") as shown:
-        result = ingest(paths, skip_bad=skip_bad)
-        shown.advance(result.documents.height)
+    progress = progress or quiet
+    try:
+        with stage(progress, "read", unit="documents") as shown:
+            result = ingest(paths, skip_bad=skip_bad)
+            shown.advance(result.documents.height)
+    except InputError as exc:
+        tell_input(exc.warnings, exc.skipped, progress)
+        raise
     try:
         check = partial(_require_pairs, paths) if require_pairs else None
-        return _store_ingested(con, result, group, embedder, check, progress or quiet)
+        return _store_ingested(con, result, group, embedder, check, progress)
     except InputError:
-        for path, reason in result.skipped:
-            (progress or quiet)(f"Skipped {path}: {reason}")
+        tell_input(result.warnings, result.skipped, progress)
         raise
+
+
+def tell_input(warnings: list[str], skipped: list[tuple[str, str]], progress: Progress) -> None:
+    """Warnings and skipped files, in the words (and order) a finished ingest tells them."""
+    for warning in warnings:
+        progress(f"Warning: {warning}")
+    for path, reason in skipped:
+        progress(f"Skipped {path}: {reason}")
 
 
 def _require_pairs(paths: Sequence[str | Path], stored: pl.DataFrame, new: pl.DataFrame) -> None:

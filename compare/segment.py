@@ -2,7 +2,9 @@
 
 A claim is a sentence: the text is split on line breaks (paragraphs, and one-sentence-per-line
 corpora), then into sentences with pysbd, which never sees more than 1000 characters of a long line
-at once (it is quadratic in its input); lines over 50,000 characters are split by a rule instead. Offsets index the document text exactly:
+at once (it is quadratic in its input); lines over 50,000 characters are split by a rule instead,
+and so are lines of Chinese or Japanese, Cyrillic, and Arabic script (Arabic, Urdu, Persian: "؟" and
+"۔" end a sentence). Offsets index the document text exactly:
 `documents.text[char_start:char_end] == claims.text`. Each claim gets a speaker when the sentence
 attributes it ("..., the ministry said.") and the subject a speaker reports on ("Moscow said Beijing
 had ..."); the verb lexicon lives in `compare/data/attribution.yaml`.
@@ -60,6 +62,16 @@ CYRILLIC_ABBREVIATIONS = frozenset(
     ["г", "гг", "млн", "млрд", "трлн", "тыс", "руб", "долл", "коп", "им", "ул", "см", "стр", "др"]
     + ["проф", "акад", "ген"]  # "т.е." and "с.г." hold a period: never an end either
 )
+# Arabic-script lines (Arabic, Urdu, Persian): pysbd knows neither "؟" (the Arabic question mark)
+# nor "۔" (the Urdu full stop), and the script has no capitals to confirm an end. A sentence ends
+# at "؟" or "۔" (a space after it or not: neither is used inside a number or an abbreviation), or
+# at . ! ? … before a space, not after a lone letter or a dotted word ("د. محمد", "U.S."); "٫" is
+# the decimal point and "،" "؛" are a comma and a semicolon, never an end.
+ARABIC_CLOSERS = "\"'”’»)\\]"
+_ARABIC_END = re.compile(
+    f"(?:[.!?…]*[؟۔][.!?…؟۔]*[{ARABIC_CLOSERS}]*\\s*|[.!?…]+[{ARABIC_CLOSERS}]*\\s+)"
+)
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def segment(documents: pl.DataFrame) -> pl.DataFrame:
@@ -80,9 +92,12 @@ def segment(documents: pl.DataFrame) -> pl.DataFrame:
             kind, asking = claim_kind(claim, doc.get("title"), asking and not new_paragraph)
             last_end = end
             speaker, subject = attribute(claim)
-            if label and label.group("name"):
-                if speaker is None or speaker.casefold() in _lexicon()["pronouns"]:
-                    speaker = label.group("name")  # "Yury Ushakov: We emphasised ..."
+            if (
+                label
+                and label.group("name")
+                and (speaker is None or speaker.casefold() in _lexicon()["pronouns"])
+            ):
+                speaker = label.group("name")  # "Yury Ushakov: We emphasised ..."
             if speaker and speaker.casefold() in _lexicon()["personal_pronouns"]:
                 speaker = last_named or speaker
             elif speaker is None and _continues_quote(previous[1], claim):
@@ -116,8 +131,8 @@ def segment(documents: pl.DataFrame) -> pl.DataFrame:
 # --- claim kinds ---------------------------------------------------------------------------------
 
 # A sentence end, possibly inside closing quotes or brackets.
-_ENDS = re.compile(r"[.!?…。！？][\"'”’)\]»」』）》】〕]*$")
-_ASKED = re.compile(r"[?？][\"'”’)\]»」』）》】〕]*$")
+_ENDS = re.compile(r"[.!?…。！？؟۔][\"'”’)\]»」』）》】〕]*$")
+_ASKED = re.compile(r"[?？؟][\"'”’)\]»」』）》】〕]*$")
 _QUESTION_TURN = re.compile(r"^(?:question|q)\s*[:.]\s", re.IGNORECASE)
 _ANSWER_TURN = re.compile(r"^(?:answer|a)\s*[:.]\s", re.IGNORECASE)
 # A turn's speaker label at the start of a sentence: "Answer:", "A:", or a name of two to five
@@ -128,20 +143,35 @@ _SPEAKER_LABEL = re.compile(
 )
 _META = [
     # Bylines and credits: "By Jane Doe", "(Reporting by ...; Editing by ...)".
-    re.compile(r"^[Bb][Yy]\s+[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|&))*"
-               r"(?:\s*[,|/-]\s*[\w .]+)?$"),
-    re.compile(r"^\(?(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\b", re.IGNORECASE),
+    re.compile(
+        r"^[Bb][Yy]\s+[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|&))*"
+        r"(?:\s*[,|/-]\s*[\w .]+)?$"
+    ),
+    re.compile(
+        r"^\(?(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\b", re.IGNORECASE
+    ),
     # Credits and links: "Photo: Reuters", "Read | ...", "(Photo by ...)", "Read more".
-    re.compile(r"^[(\[]?(?:photo|file\s+photo|photograph|image|picture|video|credit|read"
-               r"|related|watch|listen)\s*(?:[:|–—-]|by\b)", re.IGNORECASE),
-    re.compile(r"^(?:advertisement|read\s+more|also\s+read|see\s+also|click\s+here|follow\s+us"
-               r"|share\s+this|subscribe|sign\s+up|copyright|©)\b", re.IGNORECASE),
+    re.compile(
+        r"^[(\[]?(?:photo|file\s+photo|photograph|image|picture|video|credit|read"
+        r"|related|watch|listen)\s*(?:[:|–—-]|by\b)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^(?:advertisement|read\s+more|also\s+read|see\s+also|click\s+here|follow\s+us"
+        r"|share\s+this|subscribe|sign\s+up|copyright|©)\b",
+        re.IGNORECASE,
+    ),
     # A dateline or a date standing alone: "BEIJING, June 25 (Reuters) -", "June 25, 2023".
     re.compile(r"^[A-Z][A-Z .'’-]+(?:,\s*[\w .]+)?(?:\s*\([\w .]+\))?\s*[-–—:]$"),
-    re.compile(r"^(?:\w+day,?\s+)?(?:\d{1,2}\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?"
-               r"(?:\s+\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?$"),
-    re.compile(r"^(?:updated|published|posted|last\s+updated)\s*:?\s*(?:on\s+)?"
-               r"(?:\d|[A-Z][a-z]{2,8}\.?\s+\d)", re.IGNORECASE),
+    re.compile(
+        r"^(?:\w+day,?\s+)?(?:\d{1,2}\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?"
+        r"(?:\s+\d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?)?$"
+    ),
+    re.compile(
+        r"^(?:updated|published|posted|last\s+updated)\s*:?\s*(?:on\s+)?"
+        r"(?:\d|[A-Z][a-z]{2,8}\.?\s+\d)",
+        re.IGNORECASE,
+    ),
     # Chinese and Russian credits: "（完）", "责任编辑：...", "Фото: ...", "Читайте также".
     re.compile(r"^[（(]完[）)]$|^(?:责任编辑|编辑|来源|记者|摄影|原标题)\s*[：:]"),
     re.compile(r"^(?:фото|источник|читайте\s+также|подробнее)\b", re.IGNORECASE),
@@ -206,8 +236,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         head = line.group()[:PIECE_CHARS]
         if lang.cjk_share(head) >= CJK_LINE_SHARE:
             starts, windows = _cjk_starts, _whole  # linear rules: no windows needed
-        elif _cyrillic_share(head) >= 0.5:
+        elif _share(head, _CYRILLIC_LETTER) >= 0.5:
             starts, windows = _cyrillic_starts, _whole
+        elif _share(head, _ARABIC_LETTER) >= 0.5:
+            starts, windows = _arabic_starts, _whole
         for window_start, window_end in windows(line.group()):
             window = line.group()[window_start:window_end]
             offset = line.start() + window_start
@@ -246,9 +278,23 @@ def _cjk_starts(line: str) -> list[int]:
     return [0] + [m.end() for m in _CJK_END.finditer(line) if 0 < m.end() < len(line)]
 
 
-def _cyrillic_share(text: str) -> float:
+def _share(text: str, script: re.Pattern[str]) -> float:
+    """The share of the letters of `text` that are of `script`."""
     letters = [ch for ch in text if ch.isalpha()]
-    return sum(bool(_CYRILLIC_LETTER.match(ch)) for ch in letters) / len(letters) if letters else 0
+    return sum(bool(script.match(ch)) for ch in letters) / len(letters) if letters else 0
+
+
+def _arabic_starts(line: str) -> list[int]:
+    """Sentence starts in a line of Arabic, Urdu or Persian: after ؟ ۔, or . ! ? … and a space."""
+    starts = [0]
+    for match in _ARABIC_END.finditer(line):
+        if line[match.start()] == "." and "؟" not in match.group() and "۔" not in match.group():
+            word = line[line.rfind(" ", 0, match.start()) + 1 : match.start()].lstrip("\"'“‘«([")
+            if len(word) == 1 or "." in word:
+                continue  # "د. محمد" (Dr.), "أ.د." (Prof. Dr.), "U.S."
+        if 0 < match.end() < len(line):
+            starts.append(match.end())
+    return starts
 
 
 def _cyrillic_starts(line: str) -> list[int]:
@@ -264,7 +310,7 @@ def _cyrillic_starts(line: str) -> list[int]:
                 continue  # "т.е. 5", "С.В. Лавров"
             # A lone letter is an initial ("министр С. Лавров", "Министр С. Лавров" at a sentence
             # start) unless a name comes before it inside the sentence: "с Ван И. Стороны".
-            name_before = previous[:1].isupper() and ante and ante[-1] not in ".!?…»\"”"
+            name_before = previous[:1].isupper() and ante and ante[-1] not in '.!?…»"”'
             if len(word) == 1 and not name_before:
                 continue
         if match.end() < len(line):

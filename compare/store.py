@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from compare import atomic
 from compare.errors import InputError, StoreBusy, StoreError
 
 SCHEMA_VERSION = "3"
@@ -115,6 +117,12 @@ def connect(
             con.execute("SET enable_progress_bar = false")
             return con
         except duckdb.Error as exc:
+            if _unwritable(exc):
+                raise StoreError(
+                    f"Cannot write the store '{path}': {atomic.reason(exc)} (the file or its"
+                    " folder is read-only or immutable). Make it writable (chmod u+w, chattr -i),"
+                    " or pass another --db; query, report, events and export only read it."
+                ) from None
             if not isinstance(exc, duckdb.IOException) or "lock" not in str(exc).lower():
                 raise StoreError(
                     f"Cannot open the store '{path}': {str(exc).splitlines()[0]}. Is it a"
@@ -129,6 +137,30 @@ def connect(
                 )
                 on_wait = None
             time.sleep(0.2)
+
+
+UNWRITABLE = ("read-only file system", "permission denied", "operation not permitted")
+DISK_FULL = ("no space left on device", "file too large", "disk quota exceeded")
+
+
+def _unwritable(exc: BaseException) -> bool:
+    return any(words in str(exc).lower() for words in UNWRITABLE)
+
+
+@contextmanager
+def write_errors(path: str | Path) -> Iterator[None]:
+    """A store write that fails for want of space (or a read-only disk) becomes one user error;
+    DuckDB has rolled the open transaction back, so the store keeps what was committed."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if not any(words in str(exc).lower() for words in (*DISK_FULL, *UNWRITABLE)):
+            raise
+        raise StoreError(
+            f"Cannot write the store '{path}': {atomic.reason(exc)}. What this command had not"
+            " finished was not stored; free some space (or make the store writable) and run it"
+            " again to resume."
+        ) from None
 
 
 def _check_complete(con: duckdb.DuckDBPyConnection, path: Path) -> None:

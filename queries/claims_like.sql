@@ -6,7 +6,7 @@
 --   $model     VARCHAR  embeddings of this model key (embeddings.model); NULL = any model with
 --                       vectors of the same length
 --   $event_id  VARCHAR  the event; NULL = all events
---   $top       INTEGER  how many claims; NULL = 10
+--   $top       INTEGER  how many claims (>= 0); NULL = 10
 -- Returns: event_id, source, speaker, text, similarity, claim_id, doc_id
 SELECT c.event_id,
        coalesce(d.source, d.doc_id) AS source,

@@ -4,7 +4,7 @@
 --   $event_id  VARCHAR  the event; NULL = all events
 --   $source    VARCHAR  only this source (its label or doc_id); NULL = every source
 --   $min_z     DOUBLE   smallest z-score shown; NULL = 1.96 (about p < 0.05)
---   $top       INTEGER  terms per document; NULL = 10
+--   $top       INTEGER  terms per document (>= 0); NULL = 10
 -- Returns: event_id, source, rank, term, count, log_odds, z, doc_id
 SELECT t.event_id,
        coalesce(d.source, d.doc_id) AS source,

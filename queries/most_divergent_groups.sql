@@ -3,7 +3,7 @@
 --   alignment (the loosest paraphrase first when no divergences are stored yet).
 -- Params:
 --   $event_id  VARCHAR  the event; NULL = all events
---   $top       INTEGER  how many groups; NULL = 20
+--   $top       INTEGER  how many groups (>= 0); NULL = 20
 -- Returns: event_id, group_id, documents, divergences, kinds, min_pair_score, texts
 WITH members AS (
     SELECT g.event_id, g.group_id, g.claim_id, c.doc_id,

@@ -69,6 +69,18 @@ def test_every_command_is_in_the_readme_and_has_an_example():
         assert "Example:" in (command.help or ""), f"'{name} --help' lacks an example"
 
 
+def test_every_option_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        f"{name} {option}"
+        for name, command in main.commands.items()
+        for param in command.params
+        for option in param.opts
+        if option.startswith("--") and not re.search(rf"{option}\b", readme)
+    ]
+    assert not missing, f"README lacks {', '.join(missing)}"
+
+
 def test_readme_test_command_is_what_ci_runs():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()

@@ -27,7 +27,7 @@ from compare.errors import InputError
 from compare.ingest import ingest
 from compare.pipeline import align_store, ingest_into
 from compare.segment import segment
-from tests.conftest import SAMPLE, counts, snapshot, write
+from tests.conftest import ROOT, SAMPLE, counts, snapshot, write
 
 SENTENCE = "The council of {city} approved {n} new measures on {day} after a long debate."
 
@@ -497,10 +497,10 @@ def test_a_file_deleted_while_ingesting_is_an_error_not_a_traceback(sample_copy,
     gone = write(folder / "b.md", "The envoy met the minister on Monday.\n")
     real = ing._read_file
 
-    def vanishing(path):
+    def vanishing(path, *args):
         if path == gone:
             gone.unlink()
-        return real(path)
+        return real(path, *args)
 
     before = snapshot(sample_copy)
     con = store.open_store(sample_copy)
@@ -745,3 +745,659 @@ def test_align_and_report_do_not_create_a_store(tmp_path):
         line = assert_refused(cli(*args, "--db", str(missing)), "missing.duckdb")
         assert "No store at" in line
     assert not missing.exists()
+
+
+# --- issue 24: hostile and odd input, round three ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory) -> Path:
+    """A two-document event aligned with the hashing embedder: quick to build, copy to mutate."""
+    root = tmp_path_factory.mktemp("small")
+    db = root / "small.duckdb"
+    con = store.open_store(db)
+    ingest_into(con, [two_doc_event(root / "harbour")])
+    align_store(con, HashEmbedder())
+    con.close()
+    return db
+
+
+@pytest.fixture
+def small_copy(small_store, tmp_path) -> Path:
+    db = tmp_path / "store" / "copy.duckdb"
+    db.parent.mkdir()
+    db.write_bytes(small_store.read_bytes())
+    return db
+
+
+def cli_in(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}  # this checkout's package, from another folder
+    return subprocess.run(
+        [sys.executable, "-m", "compare", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=cwd,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_text('.tmp/secret.txt')",
+        "SELECT * FROM glob('.tmp/*')",
+        "SELECT * FROM read_csv('.tmp/secret.txt')",
+        "SELECT * FROM read_text(current_setting('temp_directory') || '/../secret.txt')",
+    ],
+)
+def test_query_cannot_read_the_working_directory_temp_folder(sql, small_copy, tmp_path):
+    write(tmp_path / ".tmp" / "secret.txt", "secret-token\n")  # DuckDB's default temp folder
+    result = cli_in(tmp_path, "query", "--sql", sql, "--db", str(small_copy))
+    line = assert_refused(result, "--sql")
+    assert "sees the store's tables and views only" in line and "secret-token" not in result.stdout
+
+
+def test_query_temp_folder_is_private_and_removed(small_copy, tmp_path):
+    sql = "SELECT current_setting('temp_directory') AS t, current_setting('memory_limit') AS m"
+    result = cli_in(tmp_path, "query", "--sql", sql, "--db", str(small_copy), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert not row["t"].startswith((".", str(tmp_path)))  # not under the working directory
+    assert not Path(row["t"]).parent.exists()  # removed with the query
+    assert row["m"].endswith("GiB") and 3 <= float(row["m"].split()[0]) <= 4  # 4 GB default
+
+
+LONG_AGGREGATE = "SELECT sum(hash(r.range) % 11) FROM range(50000000000) r"
+
+
+def running_query(db: Path, *args: str) -> subprocess.Popen:
+    """`query --sql LONG_AGGREGATE`, returned once DuckDB works on it (the process burns CPU)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compare", "query", "--sql", LONG_AGGREGATE, "--db", str(db), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    ticks = os.sysconf("SC_CLK_TCK")
+    while proc.poll() is None:  # user + system CPU time past the ~1 s of imports
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rpartition(")")[2].split()
+        if (int(fields[11]) + int(fields[12])) / ticks > 2.5:
+            break
+    return proc
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_a_long_aggregate_exits_130(signum, small_copy):
+    proc = running_query(small_copy)
+    proc.send_signal(signum)
+    err = proc.communicate(timeout=120)[1].decode()  # a guard against a hang only
+    assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err, err
+
+
+def test_query_timeout_stops_a_long_aggregate(small_copy):
+    result = cli("query", "--sql", LONG_AGGREGATE, "--db", str(small_copy), "--timeout", "1")
+    assert "--timeout 1 s" in assert_refused(result, "--sql")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--memory", "8MB"], "--memory 8MB"),  # the aggregate cannot fit: refused, not killed
+        (["--memory", "lots"], "--memory 'lots'"),
+        (["--timeout", "0"], "--timeout"),
+    ],
+)
+def test_query_memory_limit_and_bad_limits_are_one_line(args, words, small_copy):
+    sql = "SELECT string_agg(range::VARCHAR, ',') FROM range(20000000)"
+    result = cli("query", "--sql", sql, "--db", str(small_copy), *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert words in result.stderr.strip().splitlines()[-1]
+
+
+ALL_TYPES = "SELECT * FROM test_all_types()"  # every DuckDB type, with its extreme values
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "parquet"])
+def test_every_duckdb_type_reaches_every_format(fmt, small_copy, tmp_path):
+    import polars as pl
+
+    con = duckdb.connect()
+    relation = con.sql(ALL_TYPES)
+    types = dict(zip(relation.columns, relation.types))
+    con.close()
+    out = tmp_path / f"rows.{fmt}"
+    result = cli(
+        "query", "--sql", ALL_TYPES, "--db", str(small_copy), "--format", fmt, "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    if fmt == "parquet":
+        assert pl.read_parquet_schema(out).keys() == types.keys()
+    elif fmt == "json":
+        rows = json.loads(out.read_text(), parse_constant=pytest.fail)  # no NaN / Infinity
+        assert len(rows) == 3 and list(rows[0]) == list(types)
+    elif fmt == "csv":
+        assert out.read_text().splitlines()[0] == ",".join(types)
+    else:
+        assert all(f"-[ {i} ]" in out.read_text() for i in (1, 2, 3))
+
+
+@pytest.mark.parametrize(
+    "value", ["'nan'::DOUBLE", "'-inf'::FLOAT", "['inf'::DOUBLE, 1.5]", "{'x': 'nan'::DOUBLE}"]
+)
+def test_json_output_is_valid_json_with_null_for_nan_and_infinity(value, small_copy):
+    result = cli(
+        "query", "--sql", f"SELECT {value} AS v", "--db", str(small_copy), "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout, parse_constant=pytest.fail)  # NaN, Infinity: not JSON
+    assert "null" in json.dumps(row)
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "value"),
+    [
+        ("most_divergent_groups", "top", "-1"),
+        ("claims_like", "top", "-5"),
+        ("distinctive_terms", "top", str(2**31)),  # past INTEGER
+        ("distinctive_terms", "min_z", "nan"),
+        ("aligned_claims", "min_score", "1.5"),  # the header says 0..1
+        ("aligned_claims", "min_score", "inf"),
+        ("claims_like", "vector", '[1, "a"]'),
+        ("claims_like", "vector", "[NaN]"),
+    ],
+)
+def test_parameters_are_checked_before_sql(query, param, value, small_copy):
+    given = ["--param", f"{param}={value}"]
+    if query == "claims_like" and param != "vector":
+        given += ["--param", "vector=[0.5, 0.5]"]
+    result = cli("query", query, *given, "--db", str(small_copy))
+    line = assert_refused(result, f"Parameter '{param}'")
+    assert value[:20] in line
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """Mount a small tmpfs (root only, as CI runs): `mount(kilobytes, read_only=False)`; a real
+    full disk, not a mock. Unmounted after the test."""
+    mounted: list[Path] = []
+
+    def mount(kilobytes: int, *, read_only: bool = False) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        options = f"size={kilobytes}k" + (",ro" if read_only else "")
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], check=True)
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def fill(disk: Path, leave: int = 0) -> None:
+    """Fill `disk` until at most `leave` bytes are free."""
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    with open(disk / "filler", "wb") as f:
+        try:
+            f.write(b"\0" * max(0, free - leave))
+        except OSError:
+            pass
+
+
+def remount_read_only(disk: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+
+
+def blocker(kind: str, path: Path) -> None:
+    """Put something that is not a writable file at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        path.mkdir()
+        write(path / "keep.txt", "mine")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "under-a-file":
+        write(path.parent / "_file", "a file")
+    else:
+        raise AssertionError(kind)
+
+
+def blocked_path(kind: str, path: Path) -> Path:
+    blocker(kind, path)
+    return path.parent / "_file" / path.name if kind == "under-a-file" else path
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every path under `folder` with its bytes (None for folders and FIFOs)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+BLOCKERS = ["folder", "fifo", "under-a-file"]
+SMALL_ROWS = "SELECT range AS n, 'row ' || range AS label FROM range(20)"
+
+
+@pytest.mark.parametrize("kind", BLOCKERS)
+@pytest.mark.parametrize("fmt", ["csv", "json", "table", "parquet"])
+def test_query_output_in_the_way_is_one_line(kind, fmt, small_copy, tmp_path):
+    target = blocked_path(kind, tmp_path / "out" / f"rows.{fmt}")
+    before = tree(tmp_path / "out")
+    result = cli(
+        "query",
+        "--sql",
+        SMALL_ROWS,
+        "--db",
+        str(small_copy),
+        "--format",
+        fmt,
+        "-o",
+        str(target),
+        timeout=120,
+    )
+    assert_refused(result, "rows.")
+    assert tree(tmp_path / "out") == before
+
+
+@pytest.mark.parametrize("name", ["harbour.html", "plotly.min.js", "index.html"])
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_report_file_in_the_way_is_one_line_and_nothing_written(name, kind, small_copy, tmp_path):
+    second = tmp_path / "second"
+    con = store.open_store(small_copy)
+    ingest_into(con, [two_doc_event(second)])  # two events: shared plotly.js and an index
+    align_store(con, HashEmbedder())
+    con.close()
+    out = tmp_path / "out"
+    blocker(kind, out / name)
+    before, stored = tree(out), snapshot(small_copy)
+    result = cli("report", "--db", str(small_copy), "--out", str(out), timeout=120)
+    assert name in assert_refused(result, name)
+    assert tree(out) == before and snapshot(small_copy) == stored
+
+
+def test_run_refuses_a_blocked_shared_file_before_storing(small_copy, tmp_path):
+    out = tmp_path / "out"
+    blocker("folder", out / "plotly.min.js")
+    before = snapshot(small_copy)
+    folder = two_doc_event(tmp_path / "fresh")
+    result = cli("run", str(folder), "--db", str(small_copy), "--out", str(out), timeout=120)
+    assert_refused(result, "plotly.min.js")
+    assert snapshot(small_copy) == before
+
+
+def test_a_foreign_index_is_left_alone_unless_replaced(small_copy, tmp_path):
+    out = tmp_path / "out"
+    con = store.open_store(small_copy)
+    ingest_into(con, [two_doc_event(tmp_path / "second")])
+    align_store(con, HashEmbedder())
+    con.close()
+    mine = write(out / "index.html", "<html><body>My own index</body></html>")
+    result = cli("report", "--db", str(small_copy), "--out", str(out), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert mine.read_text() == "<html><body>My own index</body></html>"
+    assert "--replace-index" in result.stderr and "index.html" not in result.stdout
+    replaced = cli("report", "--db", str(small_copy), "--out", str(out), "--replace-index")
+    assert replaced.returncode == 0 and "harbour.html" in mine.read_text(), replaced.stderr
+
+
+@pytest.mark.parametrize(
+    "target", ["query-csv", "query-parquet", "report", "export-new", "export-over-old"]
+)
+def test_a_full_disk_leaves_nothing_partial(target, small_copy, small_disk):
+    disk = small_disk(256)
+    if target == "export-over-old":
+        assert cli("export", str(disk / "ex"), "--db", str(small_copy)).returncode == 0
+    before = tree(disk)
+    fill(disk, leave=2048)
+    sql = "SELECT range AS n, repeat('x', 50) AS pad FROM range(100000)"
+    args = {
+        "query-csv": ["query", "--sql", sql, "--format", "csv", "-o", str(disk / "rows.csv")],
+        "query-parquet": ["query", "--sql", sql, "--format", "parquet", "-o", str(disk / "r.pq")],
+        "report": ["report", "--out", str(disk / "reports")],
+        "export-new": ["export", str(disk / "ex")],
+        "export-over-old": ["export", str(disk / "ex")],
+    }[target]
+    stored = snapshot(small_copy)
+    line = assert_refused(cli(*args, "--db", str(small_copy), timeout=300), str(disk))
+    assert "No space left on device" in line
+    (disk / "filler").unlink()
+    assert tree(disk) == {k: v for k, v in before.items() if k != "filler"}
+    assert not [p for p in disk.rglob("*") if p.name.startswith(".")]  # no temporary left
+    assert snapshot(small_copy) == stored
+
+
+def test_a_full_disk_during_ingest_leaves_the_store_as_it_was(small_store, small_disk, tmp_path):
+    disk = small_disk(small_store.stat().st_size // 1024 + 96)
+    db = disk / "store.duckdb"
+    db.write_bytes(small_store.read_bytes())
+    before = snapshot(db)
+    result = cli("ingest", str(many_sentences(tmp_path, 1400)), "--db", str(db), timeout=300)
+    line = assert_refused(result, "store.duckdb")
+    assert "No space left on device" in line and "cut short" not in line
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("how", ["read-only-disk", "immutable-file"])
+def test_an_unwritable_store_says_it_cannot_write(how, small_store, small_disk, tmp_path):
+    disk = small_disk(small_store.stat().st_size // 1024 + 512)
+    db = disk / "store.duckdb"
+    db.write_bytes(small_store.read_bytes())
+    if how == "read-only-disk":
+        remount_read_only(disk)
+    else:
+        subprocess.run(["chattr", "+i", str(db)], check=True)
+    try:
+        before = snapshot(db)
+        for args in (["ingest", str(two_doc_event(tmp_path / "more"))], ["align"]):
+            line = assert_refused(cli(*args, "--db", str(db), timeout=300), "store.duckdb")
+            assert "Cannot write the store" in line and "cut short" not in line
+        assert cli("events", "--db", str(db)).returncode == 0  # reading still works
+        assert snapshot(db) == before
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=False)
+
+
+def test_export_replaces_each_tables_previous_export_whole(small_copy, small_store, tmp_path):
+    out = tmp_path / "ex"
+    other = tmp_path / "other.duckdb"
+    con = store.open_store(other)
+    ingest_into(con, [two_doc_event(tmp_path / "alpha"), two_doc_event(tmp_path / "beta")])
+    align_store(con, HashEmbedder())
+    con.close()
+    assert cli("export", str(out), "--db", str(other)).returncode == 0
+    assert cli("export", str(out), "--db", str(small_copy)).returncode == 0
+    import polars as pl
+
+    events = pl.read_parquet(out / "documents" / "**" / "*.parquet", hive_partitioning=True)
+    assert sorted(set(events["event_id"])) == ["harbour"] and events.height == 2
+
+
+@pytest.mark.parametrize("kind", ["file", "foreign-folder"])
+def test_export_refuses_a_table_path_that_is_not_an_export(kind, small_copy, tmp_path):
+    out = tmp_path / "ex"
+    if kind == "file":
+        write(out / "claims", "not an export")
+    else:
+        write(out / "claims" / "notes.txt", "my notes")
+    before, stored = tree(out), snapshot(small_copy)
+    assert_refused(cli("export", str(out), "--db", str(small_copy)), "claims")
+    assert tree(out) == before and snapshot(small_copy) == stored
+
+
+def broken_model(kind: str, folder: Path) -> tuple[Path, str]:
+    """A copy of the bundled model broken in one way, and the words its error must contain."""
+    import shutil
+
+    from compare.embed import bundled_model_path
+
+    if kind == "only-modules-json":
+        write(folder / "modules.json", (bundled_model_path() / "modules.json").read_text())
+        return folder, "config.json"
+    if kind == "empty-weights-folder":
+        write(folder / "config.json", "{}")
+        write(folder / "tokenizer.json", "{}")
+        return folder, "no weights"
+    shutil.copytree(bundled_model_path(), folder)
+    weights = folder / "model.safetensors"
+    if kind == "bad-config":
+        write(folder / "config.json", '{"hidden_size": 384,')
+        return folder, "config.json' is not valid JSON"
+    if kind == "bad-modules":
+        write(folder / "modules.json", '{"path": ""}')
+        return folder, "modules.json"
+    if kind == "truncated-weights":
+        data = weights.read_bytes()
+        weights.write_bytes(data[: len(data) // 2])
+        return folder, "truncated"
+    if kind == "cut-header":
+        weights.write_bytes(weights.read_bytes()[:100])
+        return folder, "model.safetensors"
+    if kind == "no-tokenizer":
+        for name in ("tokenizer.json", "vocab.txt"):
+            (folder / name).unlink()
+        return folder, "tokenizer"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "only-modules-json",
+        "empty-weights-folder",
+        "bad-config",
+        "bad-modules",
+        "truncated-weights",
+        "cut-header",
+        "no-tokenizer",
+    ],
+)
+def test_a_broken_model_folder_is_one_line_naming_what_is_wrong(kind, small_copy, tmp_path):
+    folder, words = broken_model(kind, tmp_path / "model")
+    before = snapshot(small_copy)
+    for args in (["align"], ["run", str(two_doc_event(tmp_path / "fresh"))]):
+        result = cli(*args, "--db", str(small_copy), "--model", str(folder), timeout=300)
+        line = assert_refused(result, str(folder))
+        assert words in line and "broken" in line, line
+    assert snapshot(small_copy) == before
+
+
+SPACELESS = {  # one sentence each, no spaces between words
+    "th": "รัฐมนตรีว่าการกระทรวงการต่างประเทศได้พบกับเอกอัครราชทูตในวันจันทร์เพื่อหารือเรื่องการค้า",
+    "lo": "ລັດຖະມົນຕີການຕ່າງປະເທດໄດ້ພົບກັບເອກອັກຄະລັດຖະທູດໃນວັນຈັນເພື່ອປຶກສາຫາລືກ່ຽວກັບການຄ້າ",
+    "km": "រដ្ឋមន្ត្រីការបរទេសបានជួបឯកអគ្គរដ្ឋទូតនៅថ្ងៃច័ន្ទដើម្បីពិភាក្សាអំពីពាណិជ្ជកម្ម",
+    "my": "နိုင်ငံခြားရေးဝန်ကြီးသည်တနင်္လာနေ့တွင်သံအမတ်ကြီးနှင့်တွေ့ဆုံပြီးကုန်သွယ်ရေးအကြောင်းဆွေးနွေးခဲ့သည်",
+    "ja": "がいむだいじんはげつようびにたいしとあってぼうえきについてはなしあいました",
+}
+
+
+@pytest.mark.parametrize("code", sorted(SPACELESS))
+def test_scripts_without_spaces_are_counted_by_characters(code, tmp_path):
+    from compare.lang import word_count
+
+    text = SPACELESS[code]
+    assert word_count(text) >= len(text) // 3  # not one "word" per space-free run
+    docs = ingest([write(tmp_path / "ev" / f"{code}.txt", text + "\n")]).documents
+    assert docs["text"][0] == text
+
+
+def test_zero_width_joiner_sequences_are_kept(tmp_path):
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one family emoji
+    text = f"The minister posted {family} on Monday; ZWNJ stays in می\u200cخواهم too."
+    docs = ingest([write(tmp_path / "ev" / "a.txt", text + "\n")]).documents
+    assert docs["text"][0] == text
+
+
+@pytest.mark.parametrize(
+    "body", ["...!!! ??? ---", "— – … «» ¿¡", "\u200d\u200d *** \u2714 \U0001f642"]
+)
+def test_a_document_without_letters_is_refused(body, small_copy, tmp_path):
+    line = refused_by_ingest(small_copy, str(write(tmp_path / "ev" / "marks.txt", body + "\n")))
+    assert "marks.txt" in line and "no letters" in line
+
+
+# The warnings and skipped files found while reading come before the error they may explain.
+
+
+def told_before_the_error(result: subprocess.CompletedProcess, told: str) -> str:
+    """Exit 2, the `Error:` line last, and a line starting with `told` somewhere before it."""
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: "), result.stderr
+    assert any(line.startswith(told) for line in lines[:-1]), result.stderr
+    return lines[-1]
+
+
+@pytest.mark.parametrize("copies", [2, 3])
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_the_duplicate_warning_comes_before_the_error_it_explains(copies, suffix, tmp_path):
+    db, out = tmp_path / "fresh.duckdb", tmp_path / "out"
+    text = "The minister met the envoy on Monday in the harbour city.\n"
+    for n in range(copies):
+        write(tmp_path / "twins" / f"copy{n}{suffix}", text)
+    result = cli("run", str(tmp_path / "twins"), "--db", str(db), "--out", str(out))
+    line = told_before_the_error(result, "Warning: ")
+    assert "two documents" in line
+    warnings = [x for x in result.stderr.splitlines() if x.startswith("Warning: ")]
+    assert len(warnings) == copies - 1 and all("same text" in w for w in warnings)
+    assert not out.exists()
+
+
+def test_a_warning_from_a_file_read_before_a_bad_one_is_not_lost(small_copy, tmp_path):
+    write(
+        tmp_path / "ev" / "a.txt", "Le ministère a confirmé la réunion à Pékin.".encode("latin-1")
+    )
+    write(tmp_path / "ev" / "b.txt", "")  # refused: empty
+    before = snapshot(small_copy)
+    result = cli("ingest", str(tmp_path / "ev"), "--db", str(small_copy))
+    line = told_before_the_error(result, "Warning: ")
+    assert "b.txt" in line and "empty" in line and "Latin-1" in result.stderr
+    assert snapshot(small_copy) == before
+
+
+def test_the_files_skipped_are_listed_before_nothing_could_be_read(small_copy, tmp_path):
+    for kind in ("empty", "binary", "malformed-jsonl"):
+        bad_case(kind, tmp_path / "bad")
+    result = cli("ingest", str(tmp_path / "bad"), "--db", str(small_copy), "--skip-bad")
+    line = told_before_the_error(result, "Skipped ")
+    assert "No document could be read" in line
+    listed = [x.split(": ")[0] for x in result.stderr.splitlines() if x.startswith("Skipped ")]
+    assert sorted(listed) == [f"Skipped {tmp_path / 'bad' / n}" for n in BAD_NAMES]
+
+
+BAD_NAMES = ("empty.txt", "feed.jsonl", "photo.txt")
+
+
+# A `date` is a real day, whatever the input: front matter, sidecar, JSONL, CSV or Parquet.
+
+BAD_DATES = [
+    "2024-02-30",
+    "yesterday",
+    "2023-13-01",
+    "25/06/2023",
+    "June 5, 2023",
+    "2023-06-25T25:00",
+    "2023-6",
+    "0000",
+]
+GOOD_DATES = ["2023", "2023-06", "2023-06-25", "2023-06-25T14:30:00Z", "2023-06-25 14:30+02:00"]
+TABLES = {".jsonl": "line", ".csv": "row", ".parquet": "row"}
+
+
+def table_file(path: Path, rows: list[dict[str, str]]) -> Path:
+    """`rows` as a JSONL, CSV or Parquet file, by `path`'s suffix."""
+    import polars as pl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pl.DataFrame(rows)
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    elif path.suffix == ".csv":
+        frame.write_csv(path)
+    else:
+        frame.write_parquet(path)
+    return path
+
+
+def dated_rows(dates: list[str], key: str = "date") -> list[dict[str, str]]:
+    places = ["the harbour", "the capital", "the north", "the border", "the coast", "the hills"]
+    return [
+        {"text": f"The minister met the envoy in {places[i]} on day {i + 1}.", key: date}
+        for i, date in enumerate(dates)
+    ]
+
+
+@pytest.mark.parametrize("suffix", sorted(TABLES))
+@pytest.mark.parametrize("date", BAD_DATES)
+@pytest.mark.parametrize("key", ["date", "published"])
+def test_a_bad_date_in_a_table_row_names_the_file_and_row(key, date, suffix, tmp_path):
+    path = table_file(tmp_path / "ev" / f"feed{suffix}", dated_rows(["2023-06-25", date], key))
+    with pytest.raises(InputError) as refused:
+        ingest([path])
+    message = str(refused.value)
+    assert f"feed{suffix}' {TABLES[suffix]} 2" in message and repr(date) in message
+    assert f"'{key}'" in message and "not a date" in message
+
+
+@pytest.mark.parametrize("suffix", sorted(TABLES))
+def test_good_dates_in_table_rows_are_kept_as_given(suffix, tmp_path):
+    path = table_file(tmp_path / "ev" / f"feed{suffix}", dated_rows(GOOD_DATES))
+    assert ingest([path]).documents["date"].to_list() == GOOD_DATES
+
+
+def test_typed_parquet_dates_are_kept_in_iso_form(tmp_path):
+    import datetime as dt
+
+    import polars as pl
+
+    path = tmp_path / "ev" / "typed.parquet"
+    path.parent.mkdir(parents=True)
+    rows = dated_rows(["x", "y"])
+    pl.DataFrame(
+        {"text": [r["text"] for r in rows], "date": [dt.date(2024, 2, 29), dt.date(2023, 6, 25)]}
+    ).write_parquet(path)
+    assert ingest([path]).documents["date"].to_list() == ["2024-02-29", "2023-06-25"]
+
+
+@pytest.mark.parametrize("date", ["yesterday", "2024-02-30", "25/06/2023"])
+@pytest.mark.parametrize("where", ["front-matter", "sidecar"])
+def test_front_matter_and_sidecar_dates_follow_the_same_rule(where, date, tmp_path):
+    body = "The minister met the envoy on Monday in the capital.\n"
+    if where == "front-matter":
+        path = write(tmp_path / "ev" / "a.md", f"---\ndate: '{date}'\n---\n{body}")
+    else:
+        write(tmp_path / "ev" / "a.meta.yaml", f"date: '{date}'\n")
+        path = write(tmp_path / "ev" / "a.html", f"<html><body><p>{body}</p></body></html>")
+    with pytest.raises(InputError, match="not a date") as refused:
+        ingest([path])
+    assert path.name in str(refused.value) and repr(date) in str(refused.value)
+
+
+@pytest.mark.parametrize("suffix", sorted(TABLES))
+def test_a_bad_date_through_the_cli_is_one_line_and_the_store_unchanged(
+    suffix, tmp_path, small_copy
+):
+    path = table_file(tmp_path / "ev" / f"feed{suffix}", dated_rows(["2023-06-25", "yesterday"]))
+    line = refused_by_ingest(small_copy, str(path))
+    assert f"feed{suffix}' {TABLES[suffix]} 2" in line and "'yesterday'" in line
+
+
+@pytest.mark.parametrize("suffix", sorted(TABLES))
+def test_skip_bad_skips_only_the_rows_with_bad_dates(suffix, tmp_path, small_copy):
+    dates = ["2023-06-25", "2024-02-30", "2023-06-26", "yesterday", "", "2023-13-01"]
+    path = table_file(tmp_path / "ev" / f"feed{suffix}", dated_rows(dates))
+    result = cli("ingest", str(path), "--db", str(small_copy), "--skip-bad", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["documents"] == 3  # rows 1, 3 and 5 (an empty date is no date)
+    bad = [2, 4, 6]
+    assert [where for where, _ in summary["skipped"]] == [f"{path}:{n}" for n in bad]
+    notes = [x for x in result.stderr.splitlines() if x.startswith("Skipped ")]
+    assert [x.split(": ")[0] for x in notes] == [f"Skipped {path}:{n}" for n in bad]
+    assert all("not a date" in x for x in notes)
+    con = store.open_store(small_copy, read_only=True)
+    stored = con.sql(
+        "SELECT path, date FROM documents WHERE path LIKE $p ORDER BY path",
+        params={"p": f"{path}:%"},
+    ).fetchall()
+    con.close()
+    assert stored == [(f"{path}:1", "2023-06-25"), (f"{path}:3", "2023-06-26"), (f"{path}:5", None)]
+
+
+def test_skip_bad_skips_a_row_of_any_refused_value_and_keeps_the_rest(tmp_path):
+    rows = [
+        '{"text": "The minister met the envoy in the capital on Monday."}',
+        '{"text": 42}',
+        '{"text": "The envoy left the capital on Tuesday.", "date": "2023-02-29"}',
+        '{"text": "   "}',
+        '{"text": "The talks resume in the harbour next week.", "source": ["a"]}',
+        '{"text": "Both sides called the talks useful.", "date": "2023-06-25"}',
+    ]
+    path = write(tmp_path / "ev" / "mixed.jsonl", "\n".join(rows) + "\n")
+    result = ingest([path], skip_bad=True)
+    assert result.documents["path"].to_list() == [f"{path}:1", f"{path}:6"]
+    assert [where for where, _ in result.skipped] == [f"{path}:{n}" for n in (2, 3, 4, 5)]
+    with pytest.raises(InputError, match="line 2"):
+        ingest([path])

@@ -262,3 +262,95 @@ def test_a_speaker_label_ends_a_question_turn_in_a_joined_transcript():
 def test_a_colon_inside_a_sentence_is_no_speaker_label(sentence):
     (row,) = segment(docs(sentence)).iter_rows(named=True)
     assert row["text"] == sentence
+
+
+# --- Arabic script: "؟" (Arabic question mark) and "۔" (Urdu full stop) end sentences ----------
+
+ARABIC = [
+    "التقى وزير الخارجية بالمبعوث يوم الاثنين في العاصمة.",
+    "وناقش الجانبان التجارة والطاقة والأمن الإقليمي.",
+    "هل سيعود المبعوث إلى العاصمة الشهر المقبل؟",
+    "قال الوزير إن المحادثات كانت مفيدة جدا!",
+    "وأكد الطرفان رغبتهما في مواصلة الحوار.",
+]
+URDU = [
+    "وزیر خارجہ نے پیر کو دارالحکومت میں سفیر سے ملاقات کی۔",
+    "دونوں فریقوں نے تجارت اور توانائی پر بات کی۔",
+    "کیا سفیر اگلے ماہ واپس آئیں گے؟",
+    "وزیر نے کہا کہ بات چیت مفید رہی۔",
+]
+PERSIAN = [
+    "وزیر امور خارجه روز دوشنبه با فرستاده دیدار کرد.",
+    "آیا فرستاده ماه آینده باز می‌گردد؟",
+    "دو طرف درباره تجارت گفتگو کردند.",
+]
+ASKED = {"هل سيعود المبعوث إلى العاصمة الشهر المقبل؟", "کیا سفیر اگلے ماہ واپس آئیں گے؟"}
+ASKED |= {"آیا فرستاده ماه آینده باز می‌گردد؟"}
+
+
+@pytest.mark.parametrize("joiner", [" ", "  ", "\u00a0"])
+@pytest.mark.parametrize("language", [ARABIC, URDU, PERSIAN], ids=["ar", "ur", "fa"])
+def test_arabic_script_sentences_end_at_their_own_marks(language, joiner):
+    text = joiner.join(language)
+    assert sentences(text) == language
+    claims = segment(docs(text))
+    for row in claims.iter_rows(named=True):
+        assert text[row["char_start"] : row["char_end"]] == row["text"]
+        assert row["kind"] == ("question" if row["text"] in ASKED else "statement")
+
+
+def test_urdu_full_stop_and_arabic_question_mark_end_without_a_space():
+    # "۔" and "؟" are never used inside a number or an abbreviation: no space is needed after
+    text = "سفیر نے کہا۔دونوں ملک متفق ہیں۔کیا یہ درست ہے؟جی ہاں، بالکل۔"
+    assert sentences(text) == [
+        "سفیر نے کہا۔",
+        "دونوں ملک متفق ہیں۔",
+        "کیا یہ درست ہے؟",
+        "جی ہاں، بالکل۔",
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "قال د. محمد إن النمو بلغ ٣٫٥ في المئة في الربع الأول.",  # Dr., Arabic decimal point
+        "وبلغ النمو 3.5 في المئة، وفق تقرير الوزارة؛ وهو رقم جيد.",  # comma, semicolon, decimal
+        "وصل الوفد من U.S. إلى العاصمة صباح اليوم.",  # a dotted Latin abbreviation
+        "قال أ.د. علي إن الاجتماع سيعقد غدا.",  # Prof. Dr.
+    ],
+)
+def test_what_does_not_end_an_arabic_sentence(sentence):
+    assert sentences(f"{sentence} {ARABIC[1]}") == [sentence, ARABIC[1]]
+
+
+def test_an_arabic_question_in_quotes_keeps_its_closing_quote():
+    text = "وأضاف الوزير: «هل نحن مستعدون للاتفاق؟» وقال إن الجواب نعم."
+    first, second = sentences(text)
+    assert first.endswith("؟»") and second == "وقال إن الجواب نعم."
+    assert [r["kind"] for r in segment(docs(text)).iter_rows(named=True)] == [
+        "question",
+        "statement",
+    ]
+
+
+def test_a_question_mark_repeated_or_mixed_ends_one_sentence():
+    text = "هل هذا صحيح؟! نعم؟؟ بالتأكيد۔۔ انتهى الاجتماع."
+    assert sentences(text) == ["هل هذا صحيح؟!", "نعم؟؟", "بالتأكيد۔۔", "انتهى الاجتماع."]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*"؟۔.!?…«»،؛", "د.", "٣٫٥", "3.5", "U.S.", "وزیر", "الوزير", "قال", "\n", " ", "  "]
+        ),
+        max_size=60,
+    ).map(" ".join)
+)
+def test_arabic_script_offsets_slice_back(text):
+    claims = segment(docs(text))
+    previous_end = 0
+    for claim in claims.iter_rows(named=True):
+        assert text[claim["char_start"] : claim["char_end"]] == claim["text"]
+        assert claim["text"] == claim["text"].strip() and claim["char_start"] >= previous_end
+        previous_end = claim["char_end"]

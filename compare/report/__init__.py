@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ import jinja2
 import polars as pl
 from markupsafe import Markup
 
-from compare import store
+from compare import atomic, store
 from compare.errors import InputError
 from compare.report import figures, views
 from compare.report.data import load_event
@@ -54,11 +53,17 @@ def write_reports(
     out: str | Path = "reports",
     title: str | None = None,
     plotly: str | None = None,
+    replace_index: bool = False,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """Write `<out>/<slug(event)>.html` for `events` (default: all), and `<out>/index.html` when
     the out folder then holds several reports. `plotly`: "inline" (plotly.js inside each page),
     "shared" (one `<out>/plotly.min.js` the pages load), None: inline for one event, shared for
-    several. Returns the paths written (plotly.min.js not included), the index last."""
+    several. Returns the paths written (plotly.min.js not included), the index last.
+
+    All or nothing: every page is built first and the files move into place only once all are
+    written. An `index.html` that narrative-compare did not write is left alone (a note is added
+    to `notes`) unless `replace_index`."""
     if plotly not in (None, *PLOTLY_MODES):
         raise InputError(f"Unknown plotly mode '{plotly}'. Use one of: {', '.join(PLOTLY_MODES)}.")
     con = store.open_store(db, read_only=True)
@@ -72,29 +77,60 @@ def write_reports(
             )
         mode = plotly or ("inline" if len(chosen) == 1 else "shared")
         names = slugs(known)
+        created = not Path(out).exists()
         out = store.writable_folder(Path(out))
-        if mode == "shared":
-            _write_plotlyjs(out / PLOTLY_FILE)
-        paths = []
-        for event_id in chosen:
-            path = out / f"{names[event_id]}.html"
-            _write(path, build_report(con, event_id, title=title, plotly=mode))
-            paths.append(path)
+        pages = {
+            out / f"{names[e]}.html": build_report(con, e, title=title, plotly=mode) for e in chosen
+        }
     finally:
         con.close()
-    reports = report_summaries(out)
+    files: dict[Path, str] = dict(pages)
+    if mode == "shared" and _stale(out / PLOTLY_FILE, text := _plotlyjs()):
+        files[out / PLOTLY_FILE] = text
+    paths = list(pages)
+    reports = report_summaries(out, pages)
+    index = out / "index.html"
     if len(reports) > 1:
-        index = out / "index.html"
-        page = _template().render(
-            index=True,
-            reports=reports,
-            title=title or "Reports",
-            generated=_now(),
-            colors=figures.STATUS_COLORS,
-        )
-        _write(index, page)
-        paths.append(index)
+        if replace_index or not foreign_index(index):
+            files[index] = _template().render(
+                index=True,
+                reports=reports,
+                title=title or "Reports",
+                generated=_now(),
+                colors=figures.STATUS_COLORS,
+            )
+            paths.append(index)
+        elif notes is not None:
+            notes.append(
+                f"Warning: '{index}' was not written by narrative-compare; it is left as it is"
+                " and no index was written (pass --replace-index to replace it)."
+            )
+    try:
+        atomic.write_all(files, what="the report")
+    except InputError:
+        if created:  # leave no empty folder behind either
+            atomic.remove_empty(out)
+        raise
     return paths
+
+
+def check_out(out: str | Path) -> None:
+    """Refuse, before anything is written, an `out` whose shared files are blocked: a folder,
+    FIFO or other non-file named `plotly.min.js` or `index.html` (the pages' own names are known
+    only once the events are)."""
+    for name in (PLOTLY_FILE, "index.html"):
+        path = Path(out) / name
+        if path.exists() and (reason := atomic.blocked(path)):
+            raise atomic.failed(path, reason, "the report")
+
+
+def foreign_index(path: Path) -> bool:
+    """`path` exists and is not an index page narrative-compare wrote."""
+    if not path.is_file():  # absent, or a folder / FIFO in the way: write_all refuses it
+        return False
+    with path.open("rb") as f:
+        head = f.read(4096)
+    return b'<meta name="generator" content="narrative-compare">' not in head
 
 
 def build_report(
@@ -165,17 +201,24 @@ def slugs(event_ids: Sequence[str]) -> dict[str, str]:
     return {event_id: slug(event_id) for event_id in event_ids}
 
 
-def report_summaries(out: Path) -> list[dict]:
-    """The summaries embedded in the reports of `out`, for the index (other HTML files are skipped)."""
+def report_summaries(out: Path, pages: dict[Path, str] | None = None) -> list[dict]:
+    """The summaries embedded in the reports of `out`, for the index (other HTML files are
+    skipped); `pages` are reports about to be written there (path -> page), read instead."""
     pattern = re.compile(
         rf'<script type="application/json" id="{SUMMARY_ID}">(.*?)</script>', re.DOTALL
     )
+    pages = pages or {}
     reports = []
-    for path in sorted(out.glob("*.html")):
+    for path in sorted({*out.glob("*.html"), *pages}):
         if path.name == "index.html":
             continue
-        with path.open(encoding="utf-8", errors="replace") as f:
-            head = f.read(200_000)  # the summary sits in <head>, before plotly.js
+        if path in pages:
+            head = pages[path][:200_000]
+        else:
+            if not path.is_file():  # a folder or FIFO named *.html is no report (and may hang)
+                continue
+            with path.open(encoding="utf-8", errors="replace") as f:
+                head = f.read(200_000)  # the summary sits in <head>, before plotly.js
         match = pattern.search(head)
         if match:
             try:
@@ -203,24 +246,11 @@ def _is_summary(value) -> bool:
     )
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(
-            f"Cannot write the report '{path}': {exc.strerror or exc}. Give an --out folder you"
-            " can write to."
-        ) from None
-
-
-def _write_plotlyjs(path: Path) -> None:
-    """The shared plotly.js, rewritten only when it differs (another plotly version)."""
-    text = _plotlyjs()
-    if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != text:
-        _write(path, text)
+def _stale(path: Path, text: str) -> bool:
+    """The shared plotly.js is rewritten only when it differs (another plotly version)."""
+    if not path.is_file():
+        return True
+    return path.read_text(encoding="utf-8", errors="replace") != text
 
 
 def _now() -> str:
