@@ -34,6 +34,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from compare import store
 from compare.align import AlignConfig, align
 from compare.evaluate.common import cached_embedder, eval_dir
+from compare.segment import segment
 
 WORK = ROOT / "benchmarks" / "work"
 README = ROOT / "benchmarks" / "README.md"
@@ -81,151 +82,57 @@ class Dev:
     def scores(self, claim_pairs: pl.DataFrame) -> dict:
         return self.gold.scores(self.sentence_pairs(claim_pairs))
 
-    def tune(self, config: AlignConfig, start: float = 0.75, step: float = 0.05) -> tuple:
-        """Best threshold for `config` by F1 tight + 0.25 F1 loose (the rule that chose the frozen
-        default): walk down from `start` until the criterion falls twice, then refine by 0.01.
-        Each step is one align() run: high thresholds are cheap, so the walk starts there."""
-        seen: dict[float, dict] = {}
-
-        def at(theta: float) -> float:
-            theta = round(theta, 2)
-            if theta not in seen:
-                pairs = align(
-                    self.claims, self.vectors, dataclasses.replace(config, threshold=theta)
-                )
-                seen[theta] = self.scores(pairs.claim_pairs)
-            return seen[theta]["f1_tight"] + 0.25 * seen[theta]["f1_loose"]
-
-        theta, best, falls = start, None, 0
-        while theta > 0 and falls < 2:
-            value = at(theta)
-            if best is None or value > best[0]:
-                best, falls = (value, round(theta, 2)), 0
-            else:
-                falls += 1
-            theta -= step
-        for fine in np.arange(best[1] - 0.02, best[1] + 0.025, 0.01):
-            if fine > 0 and at(fine) > best[0]:
-                best = (at(fine), round(fine, 2))
-        return best[1], seen[best[1]]
-
 
 def ablation(dev: Dev) -> str:
-    frozen = AlignConfig()
-    none = {
-        "dense_weight": 0,
-        "lexical_weight": 0,
-        "names_weight": 0,
-        "context_weight": 0,
-        "story_weight": 0,
-    }
-    open_k = {"top_k": 10**6, "claim_threshold": 0.0}
-    steps = [
-        ("dense cosine alone", dict(none, dense_weight=1, **open_k)),
-        ("+ lexical TF-IDF", dict(none, dense_weight=0.25, lexical_weight=0.45, **open_k)),
+    """Each ingredient of the shipped aligner taken out (nothing re-tuned), on readouts DEV (the
+    judge) and ECB+ DEV tight (the guard)."""
+    from compare.evaluate import readouts
+
+    folder = eval_dir() / "readouts"
+    gold = readouts.Gold.load(folder)
+    documents, by_neutral = readouts.neutral_documents(gold.docs)
+    claims = segment(documents).sort("event_id", "doc_id", "position")
+    vectors = cached_embedder().encode(claims["text"].to_list())
+    shipped = AlignConfig()
+    variants = [
+        ("**shipped default**", shipped),
+        ("cosine only (no lexical)", dataclasses.replace(shipped, dense_weight=1.0)),
+        ("lexical only (no cosine)", dataclasses.replace(shipped, dense_weight=0.0)),
+        ("no second counterparts", dataclasses.replace(shipped, second_threshold=float("inf"))),
+        ("no story veto", dataclasses.replace(shipped, story_threshold=0.0)),
+        ("no background for short documents", dataclasses.replace(shipped, background=0.0)),
+        ("no similarity floor", dataclasses.replace(shipped, min_score=0.0)),
         (
-            "+ mutual top-3",
-            dict(none, dense_weight=0.25, lexical_weight=0.45, top_k=3, claim_threshold=0.0),
-        ),
-        (
-            "+ document context",
-            dict(
-                none,
-                dense_weight=0.25,
-                lexical_weight=0.45,
-                context_weight=0.10,
-                top_k=3,
-                claim_threshold=0.0,
-            ),
-        ),
-        (
-            "+ story clusters",
-            dict(
-                none,
-                dense_weight=0.25,
-                lexical_weight=0.45,
-                context_weight=0.10,
-                story_weight=0.20,
-                top_k=3,
-                claim_threshold=0.0,
-            ),
+            "threshold 1.2 (what leave-one-event-out picks)",
+            dataclasses.replace(shipped, threshold=1.2),
         ),
     ]
     rows = []
-    for label, fields in steps:
-        t0 = time.perf_counter()
-        theta, s = dev.tune(dataclasses.replace(frozen, **fields))
-        log(
-            f"  ablation {label}: θ={theta:.2f} {s['f1_loose']:.3f}/{s['f1_tight']:.3f}"
-            f" ({time.perf_counter() - t0:.0f}s)"
-        )
-        rows.append(
-            [
-                label,
-                f"{theta:.2f} (tuned)",
-                s["precision_loose"],
-                s["recall_loose"],
-                s["f1_loose"],
-                s["precision_tight"],
-                s["recall_tight"],
-                s["f1_tight"],
-            ]
-        )
-    variants = [
-        ("**frozen default** (+ claim floor 0.20)", frozen),
-        ("frozen + names overlap 0.10", dataclasses.replace(frozen, names_weight=0.10)),
-        ("frozen - story clusters", dataclasses.replace(frozen, story_weight=0.0)),
-        ("frozen - document context", dataclasses.replace(frozen, context_weight=0.0)),
-    ]
     for label, config in variants:
-        s = dev.scores(align(dev.claims, dev.vectors, config).claim_pairs)
-        rows.append(
-            [
-                label,
-                f"{config.threshold:.2f}",
-                s["precision_loose"],
-                s["recall_loose"],
-                s["f1_loose"],
-                s["precision_tight"],
-                s["recall_tight"],
-                s["f1_tight"],
-            ]
+        t0 = time.perf_counter()
+        result = align(claims, vectors, config)
+        r = gold.scores(gold.predicted(claims, result.claim_pairs, result.omissions, by_neutral))
+        e = dev.scores(align(dev.claims, dev.vectors, config).claim_pairs)
+        log(
+            f"  ablation {label}: {r['pair_f1']:.3f} / {e['f1_tight']:.3f} ({time.perf_counter() - t0:.0f}s)"
         )
+        row = [r["pair_precision"], r["pair_recall"], r["pair_f1"], r["omission_f1"]]
+        rows.append([label, *row, e["precision_tight"], e["recall_tight"], e["f1_tight"]])
+    floor = readouts.floors(gold, cached_embedder())["cosine"]
     tfidf = dev.ecbplus.tfidf_scores(dev.gold.docs, dev.gold.candidates)
-    floors = [
-        "TF-IDF floor (best threshold for each gold separately)",
-        "-",
-        "",
-        "",
-        dev.ecbplus.best_threshold_f1(tfidf, dev.gold.loose),
-        "",
-        "",
-        dev.ecbplus.best_threshold_f1(tfidf, dev.gold.tight),
-    ]
-    rows.append(floors)
-    rows.append(["issue 3 target", "", "", "", 0.75, "", "", 0.60])
+    rows.append(
+        [
+            "floor: mutual-best cosine (readouts) / TF-IDF (ECB+), best threshold",
+            floor["pair_precision"], floor["pair_recall"], floor["pair_f1"], floor["omission_f1"],
+            "", "", dev.ecbplus.best_threshold_f1(tfidf, dev.gold.tight),
+        ]
+    )  # fmt: skip
+    header = ["aligner", "P", "R", "pair F1", "omission F1", "ECB+ P tight", "R tight", "F1 tight"]
     note = (
-        "\n\nRows 1-5 add one ingredient each, with the threshold re-tuned on DEV by F1 tight +"
-        " 0.25 F1 loose (the rule that chose the frozen default, there under the sample-event"
-        " constraint); the frozen rows keep every threshold as frozen (weights renormalise)."
+        "readouts DEV (P, R, pair F1, omission F1) judges alignment; ECB+ DEV tight (topic scope)"
+        " is a guard. One ingredient taken out at a time, nothing re-tuned."
     )
-    return (
-        note.lstrip()
-        + "\n\n"
-        + table(
-            [
-                "aligner",
-                "threshold",
-                "P loose",
-                "R loose",
-                "F1 loose",
-                "P tight",
-                "R tight",
-                "F1 tight",
-            ],
-            rows,
-        )
-    )
+    return note + "\n\n" + table(header, rows)
 
 
 def naive_align(claims: pl.DataFrame, vectors: np.ndarray, threshold: float):
@@ -536,7 +443,6 @@ def report_time(db: Path) -> str:
 def scale_event(n: int) -> tuple[pl.DataFrame, np.ndarray]:
     """An event of ~n claims in 5 documents of ECB+ sentences, written to benchmarks/work/."""
     from compare.evaluate.common import read_jsonl
-    from compare.segment import segment
 
     docs = read_jsonl(eval_dir() / "ecbplus" / "documents.jsonl")
     sentences = [s["text"] for d in docs for s in d["sentences"]]
@@ -621,7 +527,7 @@ def write_readme(parts: dict[str, str], write: bool) -> None:
         " (benchmarks/run.py); one run, all ratios from it."
     )
     titles = {
-        "ablation": "### Ablation: what each alignment ingredient adds (ecbplus DEV, topic scope)",
+        "ablation": "### Ablation: what each alignment ingredient adds (readouts DEV, ECB+ DEV tight)",
         "batch": "### Embedding batch size (raw `model.encode`)",
         "embedding": "### Embedding overhead: the embed stage against the raw model",
         "onnx": "### Embedding backend: ONNX Runtime against torch",

@@ -237,9 +237,8 @@ def best_threshold_f1(scores: dict, gold: set) -> float:
 
 # The aligner's decision parameters searched by `--cv` (weights stay as AlignConfig sets them).
 CV_GRID = {
-    "threshold": (0.30, 0.34, 0.38, 0.42, 0.46),
-    "claim_threshold": (0.1, 0.2, 0.3),
-    "top_k": (1, 2, 3),
+    "threshold": (1.05, 1.13, 1.2),
+    "dense_weight": (0.55, 0.65, 0.75),
 }
 
 
