@@ -542,7 +542,9 @@ def format_rows(rows: pl.DataFrame, fmt: str, *, width: int = 120) -> str:
     if fmt == "csv":
         nested = [c for c, t in rows.schema.items() if t.is_nested()]
         flat = rows.with_columns(
-            pl.Series(c, [json.dumps(_finite(v), default=str, allow_nan=False) for v in rows[c]])
+            pl.Series(
+                c, [json.dumps(_finite(v), default=str, allow_nan=False) for v in rows[c].to_list()]
+            )
             for c in nested
         )
         return flat.write_csv().rstrip("\n")

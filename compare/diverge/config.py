@@ -76,7 +76,8 @@ class DivergeConfig:
     # (0.344 / 0.144), 2 -> 1.82, 3 -> 1.84; the earlier rule (a shared word within 8 words) 1.91.
     negation_reach: int = 1
     # A difference is only as believable as the alignment it rests on: a row's salience is scaled
-    # by min(1, pair score / certain_pair_score), so a pair at the acceptance threshold (0.38)
+    # by min(1, pair score / certain_pair_score): the pair's similarity (0.65 cosine + 0.35
+    # lexical since issue 23; accepted pairs on the samples run from 0.25 to 0.85), so a weak pair
     # counts about half as much as one this strong (set by reading the sample events' pairs).
     certain_pair_score: float = 0.7
     # Framed by connotation when a substitution's valence shifts at least this much (VADER's
