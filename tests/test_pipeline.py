@@ -68,6 +68,30 @@ def test_stability_claims_are_each_others_best_partner(sample_store):
     assert best_partner(con, moscow, doc_of(con, beijing)) == beijing
 
 
+def test_internal_affair_best_margin_in_moscow_stays_below_the_threshold(sample_store):
+    # Beijing's "This is Russia's internal affair." has no counterpart in Moscow's readout: its
+    # best margin there is under the acceptance threshold by a clear margin.
+    import numpy as np
+    import polars as pl
+
+    from compare.align import AlignConfig, _best_by_margin, _Event
+
+    con = duckdb.connect(str(sample_store), read_only=True)
+    (beijing,) = claim_ids(con, "People's Republic of China", "This is Russia's internal affair")
+    (moscow,) = claim_ids(con, "Russian Federation", STABILITY_MOSCOW)
+    claims = pl.from_arrow(
+        con.sql(
+            "SELECT c.claim_id, c.doc_id, c.text, e.vector FROM claims c JOIN embeddings e"
+            " USING (text_sha256) WHERE c.event_id = 'wagner-2023' AND c.kind = 'statement'"
+        ).to_arrow_table()
+    )
+    event = _Event(claims, np.array(claims["vector"].to_list(), dtype=np.float32), AlignConfig())
+    _, margin, _ = _best_by_margin(event)
+    row = event.ids.index(beijing)
+    moscow_doc = event.doc_names.index(doc_of(con, moscow))
+    assert margin[row, moscow_doc] <= AlignConfig().threshold - 0.05
+
+
 def test_afp_internal_affair_is_not_paired_with_moscows_meeting_sentence(sample_store):
     con = duckdb.connect(str(sample_store), read_only=True)
     (afp,) = claim_ids(con, "AFP", INTERNAL_AFFAIR)
