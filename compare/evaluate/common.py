@@ -115,6 +115,24 @@ def temporary_store() -> Iterator[duckdb.DuckDBPyConnection]:
             con.close()
 
 
+def run_pipeline(
+    documents: pl.DataFrame, embedder, config=None
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """Segment neutral `documents`, store them in a temporary store and run the local engine on
+    them as `run` does: their claims, and the claim_pairs and omissions it wrote."""
+    from compare.pipeline import align_store
+    from compare.segment import segment
+
+    claims = segment(documents)
+    with temporary_store() as con:
+        with store.transaction(con):
+            store.replace_rows(con, "documents", documents, key="doc_id", values=[])
+            store.replace_rows(con, "claims", claims, key="doc_id", values=[])
+        align_store(con, embedder, config=config)
+        tables = {t: store.read_table(con, t) for t in ("claim_pairs", "omissions")}
+    return claims, tables
+
+
 def prf(predicted: set, gold: set) -> tuple[float, float, float]:
     tp = len(predicted & gold)
     p = tp / len(predicted) if predicted else 0.0

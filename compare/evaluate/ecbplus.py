@@ -22,11 +22,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from compare import store
 from compare.align import AlignConfig, align
-from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl, temporary_store
+from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl, run_pipeline
 from compare.evaluate.grouping import grouping_floors, grouping_scores
-from compare.pipeline import align_store
 from compare.segment import segment
 from compare.text import tfidf_matrix
 
@@ -166,14 +164,8 @@ def predict_pairs(gold_docs: list[dict], embedder, config: AlignConfig) -> set:
     """Run the pipeline (segment, store, embed, align) on neutral documents; the sentence pairs
     its claim pairs predict."""
     documents, by_neutral = neutral_documents(gold_docs)
-    claims = segment(documents)
-    with temporary_store() as con:
-        with store.transaction(con):
-            store.replace_rows(con, "documents", documents, key="doc_id", values=[])
-            store.replace_rows(con, "claims", claims, key="doc_id", values=[])
-        align_store(con, embedder, config=config)
-        pairs = store.read_table(con, "claim_pairs")
-    return sentence_pairs(claims, pairs, by_neutral)
+    claims, tables = run_pipeline(documents, embedder, config)
+    return sentence_pairs(claims, tables["claim_pairs"], by_neutral)
 
 
 def sentence_pairs(claims: pl.DataFrame, claim_pairs: pl.DataFrame, by_neutral: dict) -> set:

@@ -17,11 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from compare import store
-from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl, temporary_store
-from compare.evaluate.readouts import mutual_best
-from compare.pipeline import align_store
-from compare.segment import segment
+from compare.evaluate.common import Progress, prf, read_jsonl, run_pipeline
+from compare.evaluate.readouts import mutual_best, neutral_documents
 
 Sentence = tuple[str, int, int]  # (gold doc id, start, end)
 
@@ -29,21 +26,9 @@ Sentence = tuple[str, int, int]  # (gold doc id, start, end)
 def score(path: Path, embedder, progress: Progress) -> dict:
     gold = Gold.load(path)
     progress(f"propsegment: {len(gold.docs)} documents, {len(gold.links)} entails links")
-    rows, by_neutral = [], {}
-    events = {e: f"event-{i:02d}" for i, e in enumerate(sorted({d["event_id"] for d in gold.docs}))}
-    for i, doc in enumerate(gold.docs):
-        by_neutral[f"doc-{i:03d}"] = doc["doc_id"]
-        rows.append(
-            {"doc_id": f"doc-{i:03d}", "event_id": events[doc["event_id"]], "text": doc["text"]}
-        )
-    documents = documents_frame(rows)
-    claims = segment(documents)
-    with temporary_store() as con:
-        with store.transaction(con):
-            store.replace_rows(con, "documents", documents, key="doc_id", values=[])
-            store.replace_rows(con, "claims", claims, key="doc_id", values=[])
-        align_store(con, embedder)
-        pairs = store.read_table(con, "claim_pairs")
+    documents, by_neutral = neutral_documents(gold.docs)
+    claims, tables = run_pipeline(documents, embedder)
+    pairs = tables["claim_pairs"]
     spans = {
         c: (by_neutral[d], s, e)
         for c, d, s, e in claims.select("claim_id", "doc_id", "char_start", "char_end").iter_rows()

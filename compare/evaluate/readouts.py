@@ -22,11 +22,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from compare import store
 from compare.align import AlignConfig, align
-from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl, temporary_store
-from compare.pipeline import align_store
-from compare.segment import segment
+from compare.evaluate.common import Progress, documents_frame, prf, read_jsonl, run_pipeline
 from compare.text import tfidf_matrix
 
 Span = tuple[str, int, int]  # (gold doc id, start, end)
@@ -46,15 +43,8 @@ def score(path: Path, embedder, progress: Progress, config: AlignConfig | None =
     gold = Gold.load(path)
     progress(f"readouts: {len(gold.docs)} documents, {len(gold.events)} events")
     documents, by_neutral = neutral_documents(gold.docs)
-    claims = segment(documents)
-    with temporary_store() as con:
-        with store.transaction(con):
-            store.replace_rows(con, "documents", documents, key="doc_id", values=[])
-            store.replace_rows(con, "claims", claims, key="doc_id", values=[])
-        align_store(con, embedder, config=config)
-        pairs = store.read_table(con, "claim_pairs")
-        omissions = store.read_table(con, "omissions")
-    predicted = gold.predicted(claims, pairs, omissions, by_neutral)
+    claims, tables = run_pipeline(documents, embedder, config)
+    predicted = gold.predicted(claims, tables["claim_pairs"], tables["omissions"], by_neutral)
     out = {"n_documents": len(gold.docs), "n_events": len(gold.events)}
     out |= gold.scores(predicted)
     out["per_event"] = {e: gold.scores(predicted, [e]) for e in gold.events}
