@@ -14,8 +14,9 @@ of an event are compared on their own, with numpy in blocks of BLOCK rows (bound
 - a claim pairs with its best counterpart in a document (by margin) when that counterpart's best
   is the claim too (mutual best) and the margin reaches `threshold`;
 - a second counterpart in the same document only when it carries another point: claim y of B
-  whose best counterpart in A is x, where x is already paired with z of B, y does not restate z
-  (y is closer to x than to z), and the margin reaches `second_threshold`. The White House's
+  whose best counterpart in A is x, where x is already paired with z of B, y restates neither z
+  nor another counterpart kept before it (it is closer to x than to them), and the margin
+  reaches `second_threshold`. The White House's
   "discussed A, B, as well as C" then pairs with the Kremlin's sentence on A and its one on C;
 - document context never makes a pair, it only vetoes: documents are clustered into stories
   (average linkage on how alike the names they mention are, `_name_similarity`), and claims of
@@ -296,8 +297,9 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
             if x < y:
                 mutual[(x, y)] = ("mutual", float(best_margin[x, d]))
     # Second counterparts: y's best in x's document is x, which is already paired with z in y's
-    # document, and y does not restate z (y is closer to x than to z).
-    second: dict[tuple[int, int], tuple[str, float]] = {}
+    # document; y is kept unless it restates z or a counterpart kept before it (it is closer to
+    # that one than to x). Candidates are taken by margin, best first.
+    candidates: dict[tuple[int, int], list[tuple[float, int]]] = defaultdict(list)
     for y in range(n):
         for d in range(len(ev.doc_names)):
             x = best[y, d]
@@ -305,13 +307,19 @@ def _align_event(event_id: str, event: pl.DataFrame, vectors: np.ndarray, config
                 continue
             z = partner[x].get(doc[y])
             if (
-                z is None
-                or best_margin[y, d] < config.second_threshold
-                or best_score[y, d] < config.min_score
-                or ev.vectors[y] @ ev.vectors[z] >= ev.vectors[y] @ ev.vectors[x]
+                z is not None
+                and best_margin[y, d] >= config.second_threshold
+                and best_score[y, d] >= config.min_score
             ):
-                continue
-            second[(min(x, y), max(x, y))] = ("second-point", float(best_margin[y, d]))
+                candidates[(x, doc[y])].append((float(best_margin[y, d]), y))
+    second: dict[tuple[int, int], tuple[str, float]] = {}
+    for (x, d), found_here in candidates.items():
+        kept = [partner[x][d]]
+        for margin, y in sorted(found_here, key=lambda c: (-c[0], c[1])):
+            to_x = ev.vectors[y] @ ev.vectors[x]
+            if all(ev.vectors[y] @ ev.vectors[k] < to_x for k in kept):
+                kept.append(y)
+                second[(min(x, y), max(x, y))] = ("second-point", margin)
     found = mutual | {p: r for p, r in second.items() if p not in mutual}
     i = np.array([p[0] for p in found], dtype=np.int64)
     j = np.array([p[1] for p in found], dtype=np.int64)

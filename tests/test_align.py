@@ -196,6 +196,14 @@ def test_a_claim_takes_its_best_counterpart_and_a_second_only_for_another_point(
     assert methods == {"b1": "dense/mutual", "b2": "dense/second-point"}
 
 
+def test_second_counterparts_do_not_restate_each_other():
+    # a1 "discussed X and Y"; B says X (b0) and says Y twice (b1, b2): a1 pairs with one Y and X.
+    frame = claims([("a1", "A"), ("b0", "B"), ("b1", "B"), ("b2", "B")])
+    vectors = np.stack([unit(1, 1), E(0), E(1), unit(0.05, 1)])
+    result = align(frame, vectors, COSINE)
+    assert pairs_of(result) == {frozenset({"a1", "b2"}), frozenset({"a1", "b0"})}
+
+
 def test_near_duplicates_in_one_document_do_not_all_pair():
     frame = claims([("a1", "A")] + [(f"b{i}", "B") for i in range(4)])
     vectors = np.stack([E(0)] + [unit(1, 0.1 * i) for i in range(4)])
