@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import polars as pl
 import pytest
@@ -547,6 +548,32 @@ def test_omission_salience_weighs_positions_above_courtesy():
     claims = pl.DataFrame({"claim_id": ["ca"], "text": ["China will send 5 envoys."]})
     rated = rate_omissions(claims, omissions).row(0, named=True)
     assert 0.5 < rated["salience"] <= 1 and "commitment" in rated["reason"]
+
+
+def test_omission_reason_quotes_whole_words():
+    """Issue 25: 'leaves out a position ("non")' quoted a fragment of "non-alliance"."""
+    _, why = omission_salience(
+        "The relationship is based on non-alliance, non-confrontation and not targeting any third"
+        " party."
+    )
+    quoted = re.findall(r'"([^"]+)"', why)
+    assert quoted and "non" not in quoted
+    assert all(
+        re.search(
+            rf"(?<![\w-]){re.escape(q)}(?![\w-])",
+            "The relationship is based on"
+            " non-alliance, non-confrontation and not targeting any third party.",
+        )
+        for q in quoted
+    )
+
+
+def test_reason_quotes_end_on_a_whole_word():
+    from compare.diverge.kinds import _short
+
+    long = "friendly neighbor and comprehensive strategic partner of coordination for the new era"
+    cut = _short(long)
+    assert cut.endswith("…") and long.startswith(cut[:-1]) and long[len(cut) - 1] == " "
 
 
 # --- term contrasts ------------------------------------------------------------------------------

@@ -398,9 +398,45 @@ def test_labels_are_unique_and_short():
         "AFP",
     ]
     mfa = "Ministry of Foreign Affairs of the "
-    shorts = short_labels([mfa + "People's Republic of China", mfa + "Russian Federation", "AFP"])
-    assert shorts == ["…People's Republic of China", "…Russian Federation", "AFP"]
-    assert short_labels(["x" * 40, "x" * 40]) == ["1. " + "x" * 27 + "…", "2. " + "x" * 27 + "…"]
+    names = [mfa + "People's Republic of China", mfa + "Russian Federation", "AFP"]
+    # cut at the end on a word boundary, never from the start; two cut alike go on to where they differ
+    assert short_labels(names) == [
+        "Ministry of Foreign Affairs of the People's…",
+        "Ministry of Foreign Affairs of the Russian…",
+        "AFP",
+    ]
+    assert short_labels(names, ["Beijing (MFA)", " ", None]) == [
+        "Beijing (MFA)",
+        "Ministry of Foreign Affairs…",
+        "AFP",
+    ]
+    assert short_labels(["The Government of Norland Press Office"]) == [
+        "The Government of Norland…"
+    ]
+    same = short_labels(["x" * 40, "x" * 40])
+    assert same == ["x" * 27 + "…"] * 2  # one outlet twice: unique_labels adds the doc_ids
+    assert unique_labels(same, ["d1", "d2"]) == [f"{same[0]} (d1)", f"{same[0]} (d2)"]
+
+
+def test_words_a_reader_sees():
+    from compare.text import cut_words, noun, plural, whole_words
+
+    assert cut_words("comprehensive strategic partner of coordination", 30) == (
+        "comprehensive strategic…"
+    )
+    assert cut_words("a  b\nc", 10) == "a b c"
+    assert cut_words("Supercalifragilistic", 8) == "Superca…"
+    text = "The relationship is based on non-alliance and well-being -- not more."
+    for cue in ("non", "being", "not", "relation"):
+        start = text.index(cue)
+        assert text[slice(*whole_words(text, start, start + len(cue)))] in (
+            "non-alliance",
+            "well-being",
+            "not",
+            "relationship",
+        )
+    assert [plural(n, "source") for n in (0, 1, 2)] == ["0 sources", "1 source", "2 sources"]
+    assert plural(1, "fact") == "1 fact" and noun("tells", 2, "tell") == "tell"
 
 
 # --- figures -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from compare.diverge.entities import (
 from compare.diverge.lexicon import WORD, Span, fold, function_word, lex
 from compare.diverge.numbers import Quantity
 from compare.diverge.substitutions import Substitution, loaded_words, substitutions
-from compare.text import STOPWORDS, verb_stem
+from compare.text import STOPWORDS, cut_words, verb_stem
 
 Finding = tuple[str, float, str, list[Span], list[Span], float]
 
@@ -211,8 +211,7 @@ def _quote(spans: list[Span], limit: int = 2) -> str:
 
 
 def _short(text: str, n: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return cut_words(text, n)  # a quote ends on a whole word, never "co…"
 
 
 def speaker_key(speaker: str | None) -> tuple[str, frozenset[str]] | None:
