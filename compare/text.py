@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -228,6 +228,47 @@ def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 source', '2 sources', '0 facts'; `many` for an irregular plural ('1 was', '2 were')."""
     return f"{n} {noun(word, n, many)}"
+
+
+def unique_labels(labels: list[str], doc_ids: list[str]) -> list[str]:
+    """Two documents of one outlet get their doc_id appended, so each has its own name."""
+    counts = defaultdict(int)
+    for label in labels:
+        counts[label] += 1
+    return [f"{lab} ({doc})" if counts[lab] > 1 else lab for lab, doc in zip(labels, doc_ids)]
+
+
+def short_labels(
+    names: list[str], given: list[str | None] | None = None, width: int = LABEL_WIDTH
+) -> list[str]:
+    """What the page calls each document: its given label, else its name cut at the end on a word
+    boundary to `width` characters (never cut from the start). Two names that cut to the same
+    label ("Ministry of Foreign Affairs…") are cut after the first word where they differ
+    ("Ministry of Foreign Affairs of the People's…", "… of the Russian…")."""
+    given = [g.strip() if g and g.strip() else None for g in given or [None] * len(names)]
+    cut = [g or cut_words(n, width) for n, g in zip(names, given)]
+    labels = list(cut)
+    for i, label in enumerate(cut):
+        rivals = [names[j] for j, c in enumerate(cut) if c == label and names[j] != names[i]]
+        if rivals and not given[i]:
+            words = names[i].split()
+            keep = max(_first_difference(words, r.split()) for r in rivals) + 1
+            labels[i] = " ".join(words[:keep]) + ("…" if keep < len(words) else "")
+    return labels
+
+
+def _first_difference(a: list[str], b: list[str]) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def document_labels(
+    names: list[str], given: list[str | None], doc_ids: list[str]
+) -> dict[str, str]:
+    """doc_id -> the name a reader sees (the report, divergence reasons): `short_labels`, unique."""
+    return dict(zip(doc_ids, unique_labels(short_labels(names, given), doc_ids)))
 
 
 def noun(word: str, n: int, many: str | None = None) -> str:

@@ -568,6 +568,13 @@ def test_omission_reason_quotes_whole_words():
     )
 
 
+def test_number_words_are_whole_words():
+    from compare.diverge.numbers import quantities
+
+    assert quantities("a source of tension for someone") == []
+    assert [q.text for q in quantities("ten people, twenty-five men")] == ["ten", "twenty-five"]
+
+
 def test_reason_quotes_end_on_a_whole_word():
     from compare.diverge.kinds import _short
 

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 from markupsafe import Markup
 
-from compare.text import LABEL_WIDTH, cut_words
+from compare.text import document_labels, short_labels, unique_labels  # noqa: F401
 
 KINDS = ("number", "entity", "negation", "speaker", "hedging", "framing", "elaborated", "reworded")
 SHOWN = 3  # divergence lines a group shows before "show all"
@@ -239,8 +239,8 @@ def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
         event_id,
     )
     names = documents["name"].to_list()
-    labels = unique_labels(
-        short_labels(names, documents["given"].to_list()), documents["doc_id"].to_list()
+    labels = list(
+        document_labels(names, documents["given"].to_list(), documents["doc_id"].to_list()).values()
     )
     docs = [
         Doc(
@@ -371,40 +371,6 @@ def _model(con: duckdb.DuckDBPyConnection, event_id: str) -> str | None:
         params={"event_id": event_id},
     ).fetchall()
     return best[0][0] if best else None
-
-
-def unique_labels(labels: list[str], doc_ids: list[str]) -> list[str]:
-    """Two documents of one outlet get their doc_id appended, so every column has its own name."""
-    counts = defaultdict(int)
-    for label in labels:
-        counts[label] += 1
-    return [f"{lab} ({doc})" if counts[lab] > 1 else lab for lab, doc in zip(labels, doc_ids)]
-
-
-def short_labels(
-    names: list[str], given: list[str | None] | None = None, width: int = LABEL_WIDTH
-) -> list[str]:
-    """What the page calls each document: its given label, else its name cut at the end on a word
-    boundary to `width` characters (never cut from the start). Two names that cut to the same
-    label ("Ministry of Foreign Affairs…") are cut after the first word where they differ
-    ("Ministry of Foreign Affairs of the People's…", "… of the Russian…")."""
-    given = [g.strip() if g and g.strip() else None for g in given or [None] * len(names)]
-    cut = [g or cut_words(n, width) for n, g in zip(names, given)]
-    labels = list(cut)
-    for i, label in enumerate(cut):
-        rivals = [names[j] for j, c in enumerate(cut) if c == label and names[j] != names[i]]
-        if rivals and not given[i]:
-            words = names[i].split()
-            keep = max(_first_difference(words, r.split()) for r in rivals) + 1
-            labels[i] = " ".join(words[:keep]) + ("…" if keep < len(words) else "")
-    return labels
-
-
-def _first_difference(a: list[str], b: list[str]) -> int:
-    n = 0
-    while n < len(a) and n < len(b) and a[n] == b[n]:
-        n += 1
-    return n
 
 
 def speaker_name(speaker: str | None) -> str:

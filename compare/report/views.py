@@ -349,7 +349,8 @@ def _omissions(event: EventData) -> list[dict]:
             "group": group,
             "told_by": [d.tag for d in event.docs if d.doc_id in group.members],
             "salience": salience,
-            "reason": row.get("reason") or "",
+            # the line already says the document leaves it out
+            "reason": (row.get("reason") or "").removeprefix("leaves out "),
             "nearest": nearest.text if nearest else None,
             "nearest_score": row["nearest_score"],
         }
