@@ -691,3 +691,19 @@ def test_diverge_never_encodes(monkeypatch):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="."
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_courtesy_formulae_are_no_framing():
+    """Issue 25: "issues of mutual interest" (+2.0) against "issues of common concern" (0.0) is
+    diplomatic boilerplate (compare/data/courtesy.txt), not a connotation row."""
+    found = run(
+        "The parties discussed international and regional issues of mutual interest.",
+        "The two sides discussed international and regional issues of common concern.",
+    )
+    assert "framing" not in found
+    # outside a formula the same words still count
+    found = run(
+        "The senator praised the new tax plan on Monday.",
+        "The senator attacked the new tax plan on Monday.",
+    )
+    assert "framing" in found
