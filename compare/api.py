@@ -199,7 +199,7 @@ def list_events(*, db: str | Path | None = None) -> list[dict]:
         rows = con.sql(
             """
             SELECT d.event_id, count(*) AS documents,
-                   list(coalesce(d.source, d.doc_id) ORDER BY d.doc_id) AS sources,
+                   list(coalesce(d.label, d.source, d.doc_id) ORDER BY d.doc_id) AS sources,
                    (SELECT count(*) FROM claims c WHERE c.event_id = d.event_id) AS claims,
                    (SELECT count(*) FROM claim_pairs p WHERE p.event_id = d.event_id) AS claim_pairs
             FROM documents d GROUP BY d.event_id ORDER BY d.event_id

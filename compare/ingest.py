@@ -38,6 +38,7 @@ DOCUMENTS_SCHEMA: dict[str, pl.DataType] = {
         "doc_id",
         "event_id",
         "source",
+        "label",
         "source_kind",
         "title",
         "date",
@@ -55,7 +56,7 @@ HTML_SUFFIXES = (".html", ".htm")
 TABLE_SUFFIXES = (".jsonl", ".csv", ".parquet")
 SUPPORTED = TEXT_SUFFIXES + HTML_SUFFIXES + TABLE_SUFFIXES
 MAX_DOC_BYTES = 20 * 1024 * 1024
-FIELDS = ("doc_id", "event_id", "source", "source_kind", "title", "date", "lang", "url")
+FIELDS = ("doc_id", "event_id", "source", "label", "source_kind", "title", "date", "lang", "url")
 ALIASES = {"outlet": "source", "published": "date"}
 MAX_EVENT_ID_CHARS = 200  # event ids name report files and export folders
 

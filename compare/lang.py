@@ -173,7 +173,7 @@ def language_notes(con, events: Iterable[str], languages: frozenset[str] | None)
     if not events:
         return []
     cursor = con.execute(
-        "SELECT doc_id, event_id, coalesce(source, doc_id) AS label, lang FROM documents"
+        "SELECT doc_id, event_id, coalesce(label, source, doc_id) AS label, lang FROM documents"
         " WHERE list_contains($events, event_id) ORDER BY event_id, doc_id",
         {"events": events},
     )

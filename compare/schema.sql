@@ -5,7 +5,8 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id         VARCHAR PRIMARY KEY,  -- input's id, else sha256(text)[:16]
     event_id       VARCHAR NOT NULL,
-    source         VARCHAR,              -- label of the document (outlet / publisher)
+    source         VARCHAR,              -- outlet / publisher, in full
+    label          VARCHAR,              -- short name the report shows ("Beijing (MFA)"); NULL = source cut at the end
     source_kind    VARCHAR,              -- readout, statement, wire, newspaper, ...
     title          VARCHAR,
     date           VARCHAR,              -- ISO 8601 date as given

@@ -15,7 +15,7 @@ import polars as pl
 from compare import atomic
 from compare.errors import InputError, StoreBusy, StoreError
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 DEFAULT_DB = "narrative.duckdb"
 
 # Tables whose rows belong to one event; a stage rewrites an event's rows in one transaction.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -186,3 +186,91 @@ def tfidf_with_vocab(token_lists: list[list[str]]) -> tuple[sparse.csr_matrix, d
     matrix = sp.csr_matrix((vals, (rows, cols)), shape=(n, max(len(vocab), 1)), dtype=np.float32)
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
     return sp.diags(1 / np.where(norms == 0, 1, norms)).astype(np.float32) @ matrix, vocab
+
+
+# --- words a reader sees -------------------------------------------------------------------------
+
+
+LABEL_WIDTH = 28  # a document named without a `label`: its source cut to this many characters
+
+
+def cut_words(text: str, width: int) -> str:
+    """`text` on one line, cut at its end on a word boundary to at most `width` characters, "…"
+    marking the cut; never cut from the start. A first word longer than `width` is cut itself."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    if not text[width - 1].isspace() and " " in head:
+        head = head.rsplit(" ", 1)[0]  # the word the cut falls in goes whole
+    return head.rstrip(" ,;:-–—(") + "…"
+
+
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span `text[start:end]` grown to whole words: a cue "non" inside "non-interference"
+    quotes "non-interference" (letters, digits, apostrophes and inner hyphens join a word)."""
+
+    def inner(i: int) -> bool:  # text[i] belongs to the word around it
+        ch = text[i]
+        if ch.isalnum() or ch in "_'’":
+            return True
+        return (
+            ch == "-" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        )
+
+    while start > 0 and inner(start - 1):
+        start -= 1
+    while end < len(text) and inner(end):
+        end += 1
+    return start, end
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 source', '2 sources', '0 facts'; `many` for an irregular plural ('1 was', '2 were')."""
+    return f"{n} {noun(word, n, many)}"
+
+
+def unique_labels(labels: list[str], doc_ids: list[str]) -> list[str]:
+    """Two documents of one outlet get their doc_id appended, so each has its own name."""
+    counts = defaultdict(int)
+    for label in labels:
+        counts[label] += 1
+    return [f"{lab} ({doc})" if counts[lab] > 1 else lab for lab, doc in zip(labels, doc_ids)]
+
+
+def short_labels(
+    names: list[str], given: list[str | None] | None = None, width: int = LABEL_WIDTH
+) -> list[str]:
+    """What the page calls each document: its given label, else its name cut at the end on a word
+    boundary to `width` characters (never cut from the start). Two names that cut to the same
+    label ("Ministry of Foreign Affairs…") are cut after the first word where they differ
+    ("Ministry of Foreign Affairs of the People's…", "… of the Russian…")."""
+    given = [g.strip() if g and g.strip() else None for g in given or [None] * len(names)]
+    cut = [g or cut_words(n, width) for n, g in zip(names, given)]
+    labels = list(cut)
+    for i, label in enumerate(cut):
+        rivals = [names[j] for j, c in enumerate(cut) if c == label and names[j] != names[i]]
+        if rivals and not given[i]:
+            words = names[i].split()
+            keep = max(_first_difference(words, r.split()) for r in rivals) + 1
+            labels[i] = " ".join(words[:keep]) + ("…" if keep < len(words) else "")
+    return labels
+
+
+def _first_difference(a: list[str], b: list[str]) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def document_labels(
+    names: list[str], given: list[str | None], doc_ids: list[str]
+) -> dict[str, str]:
+    """doc_id -> the name a reader sees (the report, divergence reasons): `short_labels`, unique."""
+    return dict(zip(doc_ids, unique_labels(short_labels(names, given), doc_ids)))
+
+
+def noun(word: str, n: int, many: str | None = None) -> str:
+    """The word alone, singular for 1: noun("claim", 2) == "claims", noun("tells", 2, "tell")."""
+    return word if n == 1 else many or word + "s"

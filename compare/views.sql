@@ -1,5 +1,5 @@
 -- Views for the common questions; created with the schema (docs/schema.md describes every column).
--- A document's label is its source, else its doc_id. Every view works on an empty store and while
+-- A document's name is its label, else its source, else its doc_id. Every view works on an empty store and while
 -- `divergences` / `term_contrasts` are still empty (their columns are then 0, NULL or []).
 
 -- One row per accepted claim pair, with both texts, sources, speakers and the divergence kinds.
@@ -16,8 +16,8 @@ SELECT p.event_id,
        p.claim_b,
        p.doc_a,
        p.doc_b,
-       coalesce(da.source, p.doc_a) AS source_a,
-       coalesce(db.source, p.doc_b) AS source_b,
+       coalesce(da.label, da.source, p.doc_a) AS source_a,
+       coalesce(db.label, db.source, p.doc_b) AS source_b,
        ca.speaker AS speaker_a,
        cb.speaker AS speaker_b,
        ca.text AS text_a,
@@ -42,12 +42,12 @@ CREATE OR REPLACE VIEW v_omissions AS
 SELECT o.event_id,
        o.claim_id,
        o.doc_id,
-       coalesce(d.source, o.doc_id) AS source,
+       coalesce(d.label, d.source, o.doc_id) AS source,
        c.position,
        c.speaker,
        c.text,
        o.missing_in_doc,
-       coalesce(m.source, o.missing_in_doc) AS missing_in_source,
+       coalesce(m.label, m.source, o.missing_in_doc) AS missing_in_source,
        o.nearest_claim_id,
        n.text AS nearest_text,
        o.nearest_score,
@@ -69,8 +69,8 @@ SELECT v.event_id,
        v.claim_b,
        ca.doc_id AS doc_a,
        cb.doc_id AS doc_b,
-       coalesce(da.source, ca.doc_id) AS source_a,
-       coalesce(db.source, cb.doc_id) AS source_b,
+       coalesce(da.label, da.source, ca.doc_id) AS source_a,
+       coalesce(db.label, db.source, cb.doc_id) AS source_b,
        ca.speaker AS speaker_a,
        cb.speaker AS speaker_b,
        ca.text AS text_a,
@@ -99,7 +99,7 @@ LEFT JOIN claim_pairs p
 -- One row per pair of documents of an event (doc_a < doc_b): how much of each the other tells.
 CREATE OR REPLACE VIEW v_source_agreement AS
 WITH docs AS (
-    SELECT d.event_id, d.doc_id, coalesce(d.source, d.doc_id) AS source,
+    SELECT d.event_id, d.doc_id, coalesce(d.label, d.source, d.doc_id) AS source,
            (SELECT count(*) FROM claims c WHERE c.doc_id = d.doc_id AND c.kind = 'statement')
                AS claims
     FROM documents d
@@ -160,7 +160,7 @@ WITH groups AS (
 )
 SELECT d.event_id,
        count(DISTINCT d.doc_id) AS documents,
-       list(DISTINCT coalesce(d.source, d.doc_id) ORDER BY coalesce(d.source, d.doc_id)) AS sources,
+       list(DISTINCT coalesce(d.label, d.source, d.doc_id) ORDER BY coalesce(d.label, d.source, d.doc_id)) AS sources,
        (SELECT count(*) FROM claims c WHERE c.event_id = d.event_id AND c.kind = 'statement')
            AS claims,
        (SELECT count(*) FROM groups g WHERE g.event_id = d.event_id) AS claim_groups,

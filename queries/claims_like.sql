@@ -9,7 +9,7 @@
 --   $top       INTEGER  how many claims (>= 0); NULL = 10
 -- Returns: event_id, source, speaker, text, similarity, claim_id, doc_id
 SELECT c.event_id,
-       coalesce(d.source, d.doc_id) AS source,
+       coalesce(d.label, d.source, d.doc_id) AS source,
        c.speaker,
        c.text,
        round(list_cosine_similarity(e.vector, $vector::FLOAT[]), 4) AS similarity,

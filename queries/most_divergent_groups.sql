@@ -7,7 +7,7 @@
 -- Returns: event_id, group_id, documents, divergences, kinds, min_pair_score, texts
 WITH members AS (
     SELECT g.event_id, g.group_id, g.claim_id, c.doc_id,
-           coalesce(d.source, d.doc_id) || ': ' || c.text AS told
+           coalesce(d.label, d.source, d.doc_id) || ': ' || c.text AS told
     FROM claim_groups g
     JOIN claims c ON c.claim_id = g.claim_id
     JOIN documents d ON d.doc_id = c.doc_id

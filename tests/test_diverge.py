@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import polars as pl
 import pytest
@@ -549,6 +550,39 @@ def test_omission_salience_weighs_positions_above_courtesy():
     assert 0.5 < rated["salience"] <= 1 and "commitment" in rated["reason"]
 
 
+def test_omission_reason_quotes_whole_words():
+    """Issue 25: 'leaves out a position ("non")' quoted a fragment of "non-alliance"."""
+    _, why = omission_salience(
+        "The relationship is based on non-alliance, non-confrontation and not targeting any third"
+        " party."
+    )
+    quoted = re.findall(r'"([^"]+)"', why)
+    assert quoted and "non" not in quoted
+    assert all(
+        re.search(
+            rf"(?<![\w-]){re.escape(q)}(?![\w-])",
+            "The relationship is based on"
+            " non-alliance, non-confrontation and not targeting any third party.",
+        )
+        for q in quoted
+    )
+
+
+def test_number_words_are_whole_words():
+    from compare.diverge.numbers import quantities
+
+    assert quantities("a source of tension for someone") == []
+    assert [q.text for q in quantities("ten people, twenty-five men")] == ["ten", "twenty-five"]
+
+
+def test_reason_quotes_end_on_a_whole_word():
+    from compare.diverge.kinds import _short
+
+    long = "friendly neighbor and comprehensive strategic partner of coordination for the new era"
+    cut = _short(long)
+    assert cut.endswith("…") and long.startswith(cut[:-1]) and long[len(cut) - 1] == " "
+
+
 # --- term contrasts ------------------------------------------------------------------------------
 
 
@@ -657,3 +691,19 @@ def test_diverge_never_encodes(monkeypatch):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="."
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_courtesy_formulae_are_no_framing():
+    """Issue 25: "issues of mutual interest" (+2.0) against "issues of common concern" (0.0) is
+    diplomatic boilerplate (compare/data/courtesy.txt), not a connotation row."""
+    found = run(
+        "The parties discussed international and regional issues of mutual interest.",
+        "The two sides discussed international and regional issues of common concern.",
+    )
+    assert "framing" not in found
+    # outside a formula the same words still count
+    found = run(
+        "The senator praised the new tax plan on Monday.",
+        "The senator attacked the new tax plan on Monday.",
+    )
+    assert "framing" in found

@@ -108,3 +108,16 @@ def test_own_official_is_no_speaker_change(sample):
     speaker = [r["reason"] for r in rows.iter_rows(named=True) if r["kind"] == "speaker"]
     assert not [r for r in speaker if "Russ" in r.split("says it")[0] and "Rudenko" in r]
     assert not [r for r in speaker if "Qin Gang" in r and ('"Beijing"' in r or "ministry" in r)]
+
+
+def test_no_connotation_row_between_two_courtesy_formulae(sample):
+    """Issue 25: "issues of mutual interest" (Moscow) for "issues of common concern" (Beijing)
+    was a framing row; both sides are diplomatic courtesy (compare/data/courtesy.txt)."""
+    import re
+
+    from compare.diverge.kinds import _courtesy_re
+
+    _, rows, _, _ = sample
+    for r in rows.filter(rows["reason"].str.contains("connotation")).iter_rows(named=True):
+        quoted = [q.rstrip("…") for q in re.findall(r'"([^"]+)"', r["reason"])]
+        assert not all(_courtesy_re().search(q.lower()) for q in quoted), r["reason"]

@@ -89,7 +89,7 @@ def test_markdown_front_matter_aliases_and_unknown_keys(tmp_path):
     )
     result = ingest([path])
     doc = one(result)
-    assert doc["source"] == "Xinhua"
+    assert doc["source"] == "Xinhua" and doc["label"] is None
     assert doc["date"] == "2023-06-25"
     assert doc["title"] == "Talks"
     assert json.loads(doc["metadata"]) == {"mood": "calm"}
@@ -107,10 +107,14 @@ def test_html_with_sidecar(tmp_path):
         f"<article>{paragraphs}</article><footer>© 2023 Site</footer></body></html>"
     )
     path = write(tmp_path / "ev" / "story.html", html)
-    write(tmp_path / "ev" / "story.meta.yaml", "source: AFP\ndate: 2023-06-26\nsite: HT\n")
+    write(
+        tmp_path / "ev" / "story.meta.yaml",
+        "source: Agence France-Presse\nlabel: AFP\ndate: 2023-06-26\nsite: HT\n",
+    )
     result = ingest([tmp_path / "ev"])
     doc = one(result)
-    assert doc["source"] == "AFP" and doc["date"] == "2023-06-26"
+    assert doc["source"] == "Agence France-Presse" and doc["date"] == "2023-06-26"
+    assert doc["label"] == "AFP"  # the short name the report shows
     assert doc["title"] == "Page title"
     assert doc["text"].split("\n\n") == ARTICLE.strip().split("\n\n")
     assert json.loads(doc["metadata"]) == {"site": "HT"}
@@ -146,7 +150,10 @@ def test_jsonl_csv_parquet_with_aliases(tmp_path):
     pl.DataFrame(
         {"outlet": ["TASS"], "published": [dt.datetime(2023, 6, 25, 10, 30)], "text": ["Hi there."]}
     ).write_parquet(tmp_path / "ev" / "b.parquet")
-    write(tmp_path / "ev" / "c.csv", 'source,text\nCGTN,"Line one is here.\nLine two is here."\n')
+    write(
+        tmp_path / "ev" / "c.csv",
+        'source,label,text\nChina Global Television Network,CGTN,"Line one is here.\nLine two is here."\n',
+    )
     result = ingest([tmp_path / "ev"])
     docs = {d["path"]: d for d in result.documents.iter_rows(named=True)}
     jsonl = docs[f"{tmp_path / 'ev' / 'a.jsonl'}:1"]
@@ -156,7 +163,8 @@ def test_jsonl_csv_parquet_with_aliases(tmp_path):
     parquet = docs[f"{tmp_path / 'ev' / 'b.parquet'}:1"]
     assert (parquet["source"], parquet["date"]) == ("TASS", "2023-06-25T10:30:00")
     csv = docs[f"{tmp_path / 'ev' / 'c.csv'}:1"]
-    assert csv["source"] == "CGTN" and csv["text"] == "Line one is here.\n\nLine two is here."
+    assert (csv["source"], csv["label"]) == ("China Global Television Network", "CGTN")
+    assert csv["text"] == "Line one is here.\n\nLine two is here."
     assert csv["event_id"] == "ev"
     assert result.warnings == [
         f"'{tmp_path / 'ev' / 'a.jsonl'}': unknown column 'x' kept as metadata."

@@ -331,8 +331,9 @@ def test_the_bundled_english_model_warns_once_naming_the_documents(tmp_path):
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 1
     (warning,) = warnings
-    assert "中华人民共和国外交部" in warning and "(zh," in warning and "(ru," in warning
-    assert "Newswire" not in warning and "--model" in warning and "multilingual" in warning
+    # documents named by their labels (the Chinese readout's source is 中华人民共和国外交部)
+    assert "'Beijing (MFA)' (zh," in warning and "'Moscow (MID)' (ru," in warning
+    assert "'Wire'" not in warning and "--model" in warning and "multilingual" in warning
 
 
 # --- the report in a real browser ----------------------------------------------------------------

@@ -398,9 +398,45 @@ def test_labels_are_unique_and_short():
         "AFP",
     ]
     mfa = "Ministry of Foreign Affairs of the "
-    shorts = short_labels([mfa + "People's Republic of China", mfa + "Russian Federation", "AFP"])
-    assert shorts == ["…People's Republic of China", "…Russian Federation", "AFP"]
-    assert short_labels(["x" * 40, "x" * 40]) == ["1. " + "x" * 27 + "…", "2. " + "x" * 27 + "…"]
+    names = [mfa + "People's Republic of China", mfa + "Russian Federation", "AFP"]
+    # cut at the end on a word boundary, never from the start; two cut alike go on to where they differ
+    assert short_labels(names) == [
+        "Ministry of Foreign Affairs of the People's…",
+        "Ministry of Foreign Affairs of the Russian…",
+        "AFP",
+    ]
+    assert short_labels(names, ["Beijing (MFA)", " ", None]) == [
+        "Beijing (MFA)",
+        "Ministry of Foreign Affairs…",
+        "AFP",
+    ]
+    assert short_labels(["The Government of Norland Press Office"]) == [
+        "The Government of Norland…"
+    ]
+    same = short_labels(["x" * 40, "x" * 40])
+    assert same == ["x" * 27 + "…"] * 2  # one outlet twice: unique_labels adds the doc_ids
+    assert unique_labels(same, ["d1", "d2"]) == [f"{same[0]} (d1)", f"{same[0]} (d2)"]
+
+
+def test_words_a_reader_sees():
+    from compare.text import cut_words, noun, plural, whole_words
+
+    assert cut_words("comprehensive strategic partner of coordination", 30) == (
+        "comprehensive strategic…"
+    )
+    assert cut_words("a  b\nc", 10) == "a b c"
+    assert cut_words("Supercalifragilistic", 8) == "Superca…"
+    text = "The relationship is based on non-alliance and well-being -- not more."
+    for cue in ("non", "being", "not", "relation"):
+        start = text.index(cue)
+        assert text[slice(*whole_words(text, start, start + len(cue)))] in (
+            "non-alliance",
+            "well-being",
+            "not",
+            "relationship",
+        )
+    assert [plural(n, "source") for n in (0, 1, 2)] == ["0 sources", "1 source", "2 sources"]
+    assert plural(1, "fact") == "1 fact" and noun("tells", 2, "tell") == "tell"
 
 
 # --- figures -------------------------------------------------------------------------------------
@@ -487,3 +523,98 @@ def test_agreement_is_the_share_of_claims_with_a_counterpart(report_store):
     con.close()
     assert share[i, j] == pytest.approx(expected)
     assert np.isnan(share[i, i])
+
+
+# --- the words on the page (issue 25) ------------------------------------------------------------
+
+NORLAND = "Ministry of Foreign Affairs of the Republic of Norland"
+SUDIA = "Ministry of Foreign Affairs of the Kingdom of Sudia"
+
+
+def _doc(source: str | None, sentences: list[int], label: str | None = None) -> str:
+    head = (
+        "---\n" + (f"source: {source}\n" if source else "") + (f"label: {label}\n" if label else "")
+    )
+    return head + "date: 2024-03-04\n---\n" + " ".join(STORY_LINES[i] for i in sentences) + "\n"
+
+
+STORY_LINES = [
+    "Leaders of Norland and Sudia met in Geneva on Monday for three hours of talks.",
+    "The two sides agreed to reopen the border crossing at Kestrel Pass.",
+    "Norland will release 40 detained fishermen before the end of the month.",
+    "Sudia said the talks were frank and constructive.",
+    "Both governments pledged to resume direct flights between their capitals.",
+    "A joint commission on water rights will meet in March.",
+    "The agreement does not address the disputed islands, which remain a source of tension.",
+    "Analysts said the meeting marked a thaw after two years of tension.",
+    "Norland will release 45 detained fishermen before the end of the month.",
+    "Leaders of Norland and Sudia met in Geneva on Monday for four hours of talks.",
+]
+
+
+def visible_text(html: str) -> str:
+    """The page's words as a reader sees them: no script, style or tag; spaces collapsed."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
+    import html as html_lib
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+BROKEN = re.compile(r"\(\s*\)|\(\s*,|,\s*\)|all \)|\ball\s*\)|\(\s*all\b")
+# a count and its noun must agree: "1 facts", "2 fact" (a noun then "s" or not)
+NOUNS = r"(?:claim|fact|document|source|aligned pair|more document)"
+SINGULAR_WRONG = re.compile(rf"(?<![\d.,/])1 {NOUNS}s\b")
+PLURAL_WRONG = re.compile(rf"(?<![\d.,])(?:0|[2-9]|\d\d+) {NOUNS}\b(?!s)")
+
+
+def _check_words(html: str) -> str:
+    text = visible_text(html)
+    assert not BROKEN.search(text), BROKEN.search(text)
+    assert not SINGULAR_WRONG.search(text), SINGULAR_WRONG.search(text)
+    assert not PLURAL_WRONG.search(text), PLURAL_WRONG.search(text)
+    assert "…People" not in text and "…Republic" not in text and "…Kingdom" not in text
+    return text
+
+
+@pytest.mark.parametrize(
+    "documents",
+    [
+        # two documents, long sources without labels: cut at the end, full name on hover
+        {"norland.md": _doc(NORLAND, [0, 1, 2, 3, 4, 5]), "sudia.md": _doc(SUDIA, [9, 1, 8, 6])},
+        # three documents, one labelled; one document leaves out more than the brief shows
+        {
+            "norland.md": _doc(NORLAND, [0, 1, 2, 3, 4, 5, 6, 7]),
+            "sudia.md": _doc(SUDIA, [9, 1, 8, 3, 4, 5, 6, 7]),
+            "wire.md": _doc("Norland News Agency wire service", [0, 7], label="Wire"),
+        },
+    ],
+    ids=["two-documents", "three-documents"],
+)
+def test_page_words_read_as_english(hash_store, documents):
+    db = hash_store(documents, event="words")
+    con = store.open_store(db, read_only=True)
+    try:
+        html = build_report(con, "words")
+    finally:
+        con.close()
+    text = _check_words(html)
+    n = len(documents)
+    assert f"{n} documents" in text
+    assert (
+        "Ministry of Foreign Affairs of the Republic…" in text
+    )  # two alike: cut where they differ
+    assert "Ministry of Foreign Affairs of the Kingdom…" in text
+    assert 'Ministry of Foreign Affairs… "' not in text  # reasons tell the two apart too
+    assert '"ten"' not in text  # no number inside "tension"
+    assert "(leaves out" not in text  # "X leaves out: ... (a position ...)", said once
+    # the full name on hover of every shortened label
+    assert f'title="{NORLAND}"' in html and f'title="{SUDIA}"' in html
+    if n == 3:
+        assert "Wire" in text and "Norland News Agency wire service" in text  # documents table
+        assert re.search(r"leaves out \d+ facts others tell; the 3 weighing most:", text)
+
+
+def test_summit_page_words_read_as_english(pages):
+    """The 8-document page: '1 more document tells it', 'n more documents tell it', counts."""
+    for html in pages.values():
+        _check_words(html)

@@ -169,8 +169,8 @@ def test_sample_first_screen_shows_the_stability_pair(browser, sample_reports, s
     z = matrix["z"]
     if isinstance(z, dict):  # plotly may hand back a typed array as an object of indexes
         z = [list(row.values()) if isinstance(row, dict) else row for row in z.values()]
-    beijing = next(j for j, x in enumerate(matrix["x"]) if "China" in x)
-    moscow = next(j for j, x in enumerate(matrix["x"]) if "Russian" in x)
+    beijing = next(j for j, x in enumerate(matrix["x"]) if "Beijing" in x)
+    moscow = next(j for j, x in enumerate(matrix["x"]) if "Moscow" in x)
     rows = [
         i
         for i, hover in enumerate(matrix["hover"])
@@ -188,6 +188,93 @@ def test_sample_first_screen_shows_the_stability_pair(browser, sample_reports, s
     for (text,) in asides:
         assert not [y for y in labels if text[:25] in y], text
     assert opened.problems == []
+
+
+FIRST_SCREEN = """() => {
+  const top = el => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < 900; };
+  const text = el => el.textContent.replace(/\\s+/g, ' ').trim();
+  const seen = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const p = n.parentElement;
+    if (!p || p.closest('script, style, .plotly-graph-div') || !n.textContent.trim()) continue;
+    const range = document.createRange(); range.selectNodeContents(n);
+    const r = range.getBoundingClientRect();
+    if (r.height && r.bottom > 0 && r.top < 900) seen.push(n.textContent);
+  }
+  const reasons = [];
+  for (const li of document.querySelectorAll('#what-differs .why li')) {
+    if (!top(li)) continue;
+    const claims = Array.from(li.closest('.diff').querySelectorAll('.wording p')).map(text);
+    reasons.push({reason: text(li), claims});
+  }
+  for (const li of document.querySelectorAll('#what-differs .omits li')) {
+    const why = li.querySelector(':scope > .meta');
+    if (!top(li) || !why) continue;
+    reasons.push({reason: text(why), claims: [text(li.firstChild)]});
+  }
+  const labels = Array.from(document.querySelectorAll('.doc-name')).filter(top)
+    .map(e => ({label: text(e), full: e.title}));
+  return {text: seen.join(' ').replace(/\\s+/g, ' '), reasons, labels};
+}"""
+
+
+def _not_whole(quote: str, claims: list[str]) -> bool:
+    """A quoted piece of a reason that is not whole words of any of the claims it is about."""
+    import re
+
+    quote = quote.rstrip("…").strip()
+    if not quote:
+        return True
+    if re.search(r"[\u3040-\u30ff\u3400-\u9fff]", quote):  # no spaces between Han words
+        return not any(quote in c for c in claims)
+    word = re.compile(rf"(?<![\w-]){re.escape(quote)}(?![\w-])", re.IGNORECASE)
+    return not any(word.search(c) for c in claims)
+
+
+@pytest.fixture(scope="module")
+def three_sample_reports(sample_reports, real_embedder, tmp_path_factory) -> list[Path]:
+    """The three samples' reports: the English two, and wang-lavrov-2024 built here."""
+    from compare import store
+    from compare.pipeline import align_store, ingest_into
+
+    root = tmp_path_factory.mktemp("multilingual")
+    con = store.open_store(root / "ml.duckdb")
+    ingest_into(con, [ROOT / "data" / "events" / "wang-lavrov-2024"])
+    align_store(con, real_embedder)
+    con.close()
+    multilingual = write_reports(db=root / "ml.duckdb", out=root / "reports")
+    english = [p for p in sample_reports if p.name != "index.html"]
+    return sorted(english) + multilingual
+
+
+def test_first_screen_reads_cleanly(browser, three_sample_reports):
+    """Issue 25's must-show, on the three samples at 1280x900: in the first 900 px no label
+    starts with "…" (and every shortened label carries its full name on hover), no "( )" or
+    "all )", and every quoted piece of a reason is whole words of the claims it is about."""
+    import re
+
+    assert [p.stem for p in three_sample_reports] == [
+        "wagner-2023",
+        "xi-biden-2023",
+        "wang-lavrov-2024",
+    ]
+    for report in three_sample_reports:
+        opened = Opened(browser, report)
+        opened.page.evaluate("window.scrollTo(0, 0)")
+        seen = opened.page.evaluate(FIRST_SCREEN)
+        assert seen["labels"] and seen["reasons"], report.name
+        for label in seen["labels"]:
+            assert not label["label"].startswith("…"), (report.name, label)
+            if label["label"].endswith("…"):
+                assert label["full"].startswith(label["label"][:-1]), (report.name, label)
+        text = seen["text"]
+        assert not re.search(r"\(\s*\)|all\s*\)|\(\s*,|,\s*\)", text), (report.name, text)
+        for item in seen["reasons"]:
+            for quote in re.findall(r'"([^"]*)"', item["reason"]):
+                assert not _not_whole(quote, item["claims"]), (report.name, quote, item)
+        assert opened.problems == []
+        opened.page.close()
 
 
 def test_index_links_every_report(browser, sample_reports):

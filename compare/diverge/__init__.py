@@ -57,6 +57,7 @@ from compare.diverge.lexicon import Span
 from compare.diverge.numbers import parse_number
 from compare.diverge.omissions import rate_omissions
 from compare.diverge.terms import term_contrasts, terms
+from compare.text import document_labels
 
 
 def diverge(
@@ -69,6 +70,18 @@ def diverge(
     with no row is `same` (see `relations`)."""
     config = config or DivergeConfig()
     docs = {r["doc_id"]: r for r in documents.iter_rows(named=True)}
+    # reasons name documents as the report does (per event): two sources cut alike told apart
+    labels: dict[str, str] = {}
+    events: dict[str, list[dict]] = defaultdict(list)
+    for r in docs.values():
+        events[r.get("event_id") or ""].append(r)
+    for rows in events.values():
+        labels |= document_labels(
+            [r.get("source") or r["doc_id"] for r in rows],
+            [r.get("label") for r in rows],
+            [r["doc_id"] for r in rows],
+        )
+    docs = {d: {**r, "label": labels[d]} for d, r in docs.items()}
     by_id = {r["claim_id"]: r for r in claims.iter_rows(named=True)}
     analysed: dict[str, Claim] = {}
     corefs: dict[str, dict[str, set[str]]] = {}

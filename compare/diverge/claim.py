@@ -11,6 +11,7 @@ from compare.diverge.entities import Mention, mentions
 from compare.diverge.lexicon import WORD, Span, lex
 from compare.diverge.numbers import Quantity, quantities
 from compare.diverge.words import content_words
+from compare.text import LABEL_WIDTH, cut_words
 
 
 @dataclass
@@ -79,8 +80,10 @@ def _read(text: str, doc_text: str) -> tuple:
 
 
 def _label(doc: dict) -> str:
-    label = doc.get("source") or doc.get("title") or doc["doc_id"]
-    return label if len(label) <= 40 else label[:39].rstrip() + "…"
+    """The document's `label`, else its source cut at the end on a word boundary."""
+    if doc.get("label"):
+        return doc["label"]
+    return cut_words(doc.get("source") or doc.get("title") or doc["doc_id"], LABEL_WIDTH)
 
 
 def _finds(pattern: re.Pattern, low: str, text: str) -> list[Span]:

@@ -11,6 +11,7 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from functools import lru_cache
+from importlib import resources
 
 from compare.diverge.claim import Claim
 from compare.diverge.config import RELATION_OF_KIND, RELATIONS, SALIENCE, DivergeConfig
@@ -25,7 +26,7 @@ from compare.diverge.entities import (
 from compare.diverge.lexicon import WORD, Span, fold, function_word, lex
 from compare.diverge.numbers import Quantity
 from compare.diverge.substitutions import Substitution, loaded_words, substitutions
-from compare.text import STOPWORDS, verb_stem
+from compare.text import STOPWORDS, cut_words, verb_stem
 
 Finding = tuple[str, float, str, list[Span], list[Span], float]
 
@@ -133,7 +134,11 @@ def _connotation(
     """Framing by connotation: a substitution (or a word one side adds) shifts valence by at least
     `connotation_shift` (VADER's scale, -4 to 4). The evidence is the valence-bearing words of
     every such substitution, the top one first."""
-    shifted = [s for s in subs if abs(s.shift) >= config.connotation_shift]
+    shifted = [
+        s
+        for s in subs
+        if abs(s.shift) >= config.connotation_shift and not _courtesy_only(a.text, b.text, s)
+    ]
     if not shifted:
         return None
     top = shifted[0]
@@ -148,6 +153,29 @@ def _connotation(
     strength = min(1.0, abs(top.shift) / 4)
     salience = SALIENCE["framing_connotation"] * (0.5 + 0.5 * strength)
     return "framing", round(strength, 4), reason, ev_a, ev_b, round(salience, 3)
+
+
+@lru_cache(maxsize=1)
+def _courtesy_re() -> re.Pattern:
+    """compare/data/courtesy.txt, one pattern: the diplomatic formulae, as whole words."""
+    text = resources.files("compare.data").joinpath("courtesy.txt").read_text(encoding="utf-8")
+    phrases = [p.strip() for p in text.splitlines() if p.strip() and not p.startswith("#")]
+    words = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len)[::-1])
+    return re.compile(rf"(?<![\w-])(?:{words})(?![\w-])")
+
+
+def _courtesy_only(text_a: str, text_b: str, sub: Substitution) -> bool:
+    """Every side of the substitution lies inside a courtesy formula of its claim ("mutual
+    interest" for "common concern"): boilerplate, not framing."""
+    sides = [(t, s) for t, s in ((text_a, sub.span_a), (text_b, sub.span_b)) if s]
+
+    def inside(text: str, span: Span) -> bool:
+        return any(
+            m.start() <= span[0] and span[1] <= m.end()
+            for m in _courtesy_re().finditer(text.lower())
+        )
+
+    return bool(sides) and all(inside(t, s) for t, s in sides)
 
 
 def _framing(a: Claim, b: Claim) -> Finding | None:
@@ -211,8 +239,7 @@ def _quote(spans: list[Span], limit: int = 2) -> str:
 
 
 def _short(text: str, n: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return cut_words(text, n)  # a quote ends on a whole word, never "co…"
 
 
 def speaker_key(speaker: str | None) -> tuple[str, frozenset[str]] | None:

@@ -28,7 +28,10 @@ def _number_patterns() -> dict[str, re.Pattern]:
     word_num = rf"(?:(?:{'|'.join(n['tens'])})[-\s](?:{'|'.join(n['units'])})|{'|'.join(words)})"
     digits = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
     scales = "|".join(sorted(n["scales"], key=len, reverse=True))
-    number = rf"(?:(?<![\w.,-])(?:{digits})|(?<![\w-])(?i:{word_num}))(?:\s?(?i:(?:{scales})\b))?"
+    # a number word is a whole word: "ten" is not in "tension", nor "one" in "ones"
+    number = (
+        rf"(?:(?<![\w.,-])(?:{digits})|(?<![\w-])(?i:{word_num})(?!\w))(?:\s?(?i:(?:{scales})\b))?"
+    )
     months = "|".join(sorted(n["months"], key=len, reverse=True))
     month = rf"(?:{months})\.?"
     day = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"

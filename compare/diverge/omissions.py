@@ -18,6 +18,7 @@ from compare.diverge.entities import mentions
 from compare.diverge.lexicon import _lexicon, _phrase_pattern
 from compare.diverge.numbers import quantities
 from compare.diverge.words import content_words
+from compare.text import whole_words
 
 OMISSION_WEIGHTS = {
     "base": 0.2,
@@ -52,10 +53,10 @@ def omission_salience(text: str) -> tuple[float, str]:
     score, parts = w["base"], []
     if found["position"]:
         score += w["position"]
-        parts.append(f'a position ("{found["position"].group()}")')
+        parts.append(f'a position ("{_word(text, found["position"])}")')
     if found["commitment"]:
         score += w["commitment"]
-        parts.append(f'a commitment ("{found["commitment"].group()}")')
+        parts.append(f'a commitment ("{_word(text, found["commitment"])}")')
     if actors:
         score += w["actor"] * min(2, len(actors))
         parts.append("names " + ", ".join(actors[:2]))
@@ -66,12 +67,19 @@ def omission_salience(text: str) -> tuple[float, str]:
         score += w["short"]
     if found["courtesy"] and not (found["position"] or found["commitment"] or quants):
         score = min(score, w["courtesy_max"])
-        reason = f'a courtesy formula ("{found["courtesy"].group()}")'
+        reason = f'a courtesy formula ("{_word(text, found["courtesy"])}")'
     elif parts:
         reason = "leaves out " + "; ".join(parts)
     else:
         reason = "leaves out a statement with no position, commitment, name or number"
     return round(min(1.0, max(0.05, score)), 3), reason
+
+
+def _word(text: str, match: re.Match) -> str:
+    """The whole words a cue matched, as the claim spells them ("non" -> "non-interference")."""
+    spelled = text if len(text) == len(match.string) else match.string  # lower() kept offsets
+    start, end = whole_words(spelled, match.start(), match.end())
+    return spelled[start:end]
 
 
 def rate_omissions(claims: pl.DataFrame, omissions: pl.DataFrame) -> pl.DataFrame:

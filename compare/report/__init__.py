@@ -31,6 +31,7 @@ from compare.errors import InputError
 from compare.report import figures, views
 from compare.report.data import load_event
 from compare.report.markup import kind_class, script_json
+from compare.text import noun, plural
 
 __all__ = ["PLOTLY_MODES", "build_report", "slug", "write_reports"]
 
@@ -264,6 +265,8 @@ def _template() -> jinja2.Template:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
     )
     env.filters["kind_class"] = kind_class
+    env.filters["count"] = plural  # {{ n|count("source") }}: "1 source", "2 sources"
+    env.filters["pl"] = noun  # {{ "fact"|pl(n) }}: the word alone, "fact" or "facts"
     return env.from_string(source)
 
 

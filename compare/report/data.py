@@ -17,6 +17,9 @@ from itertools import combinations
 import duckdb
 import numpy as np
 import polars as pl
+from markupsafe import Markup
+
+from compare.text import document_labels, short_labels, unique_labels  # noqa: F401
 
 KINDS = ("number", "entity", "negation", "speaker", "hedging", "framing", "elaborated", "reworded")
 SHOWN = 3  # divergence lines a group shows before "show all"
@@ -33,14 +36,24 @@ WHOLE = 0.9  # evidence covering this share of a claim is not highlighted word b
 class Doc:
     doc_id: str
     index: int  # column in every figure, 0-based, in reading order of the event
-    label: str  # coalesce(source, doc_id), made unique within the event
-    short: str  # for axes and legends
+    label: str  # what the page calls it: the input's `label`, else the source cut at its end
+    short: str  # the same label (axes, legends, lists); kept as its own name for the figures
     source_kind: str | None
     date: str | None
     title: str | None
     url: str | None
     length: int  # characters of cleaned text
     n_claims: int
+    name: str = ""  # coalesce(source, doc_id) in full: the hover text of a label
+
+    @property
+    def tag(self) -> Markup:
+        """The label for the page, the full name on hover when the label is not the full name."""
+        if self.name and self.name != self.label:
+            return Markup('<span class="doc-name" title="{}">{}</span>').format(
+                self.name, self.label
+            )
+        return Markup('<span class="doc-name">{}</span>').format(self.label)
 
 
 @dataclass
@@ -217,17 +230,26 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, event_id: str) -> pl.DataFr
 def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
     documents = _frame(
         con,
-        "SELECT d.doc_id, coalesce(d.source, d.doc_id) AS label, d.source_kind, d.date, d.title,"
+        "SELECT d.doc_id, coalesce(d.source, d.doc_id) AS name, d.label AS given, d.source_kind,"
+        " d.date, d.title,"
         " d.url, length(d.text) AS length,"
         " (SELECT count(*) FROM claims c WHERE c.doc_id = d.doc_id) AS n_claims"
         " FROM documents d WHERE d.event_id = $event_id"
-        " ORDER BY d.date NULLS LAST, label, d.doc_id",
+        " ORDER BY d.date NULLS LAST, coalesce(d.label, name), d.doc_id",
         event_id,
     )
-    labels = unique_labels(documents["label"].to_list(), documents["doc_id"].to_list())
-    shorts = short_labels(labels)
+    names = documents["name"].to_list()
+    labels = list(
+        document_labels(names, documents["given"].to_list(), documents["doc_id"].to_list()).values()
+    )
     docs = [
-        Doc(index=i, label=labels[i], short=shorts[i], **{k: row[k] for k in _DOC_FIELDS})
+        Doc(
+            index=i,
+            label=labels[i],
+            short=labels[i],
+            name=names[i],
+            **{k: row[k] for k in _DOC_FIELDS},
+        )
         for i, row in enumerate(documents.iter_rows(named=True))
     ]
     claim_rows = _frame(
@@ -349,39 +371,6 @@ def _model(con: duckdb.DuckDBPyConnection, event_id: str) -> str | None:
         params={"event_id": event_id},
     ).fetchall()
     return best[0][0] if best else None
-
-
-def unique_labels(labels: list[str], doc_ids: list[str]) -> list[str]:
-    """Two documents of one outlet get their doc_id appended, so every column has its own name."""
-    counts = defaultdict(int)
-    for label in labels:
-        counts[label] += 1
-    return [f"{lab} ({doc})" if counts[lab] > 1 else lab for lab, doc in zip(labels, doc_ids)]
-
-
-def short_labels(labels: list[str], width: int = 28) -> list[str]:
-    """Labels cut to `width` for axes. When cut labels collide ('Ministry of Foreign Affairs of
-    the ...'), the words they share at the start are dropped instead."""
-    shorts = [_cut(lab, width) for lab in labels]
-    if len(set(shorts)) < len(shorts):
-        clashing = [lab for lab, s in zip(labels, shorts) if shorts.count(s) > 1]
-        words = [lab.split() for lab in clashing]
-        common = 0
-        while all(len(w) > common + 1 for w in words) and len({w[common] for w in words}) == 1:
-            common += 1
-        shorts = [
-            "…" + _cut(" ".join(lab.split()[common:]), width - 1)
-            if lab in clashing and common
-            else s
-            for lab, s in zip(labels, shorts)
-        ]
-    if len(set(shorts)) < len(shorts):
-        shorts = [f"{i + 1}. {s}" for i, s in enumerate(shorts)]
-    return shorts
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def speaker_name(speaker: str | None) -> str:

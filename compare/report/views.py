@@ -8,6 +8,7 @@ from collections import Counter
 
 import numpy as np
 import polars as pl
+from markupsafe import escape
 
 from compare.report.data import (
     KINDS,
@@ -38,6 +39,18 @@ def kinds_present(event: EventData) -> list[str]:
 
 def doc_row(doc: Doc) -> dict:
     return {"doc": doc, "href": safe_url(doc.url)}
+
+
+def pair_line(a: Doc, b: Doc, reason: str) -> dict:
+    """One line about two documents, naming each once: a reason that names both ('AFP "x" for
+    Beijing (MFA) "y"') stands alone (`named`), its names carrying the full name on hover;
+    otherwise the line reads "A ↔ B: reason"."""
+    html = escape(reason)
+    named = bool(reason) and all(d.label in reason for d in (a, b)) and a.label != b.label
+    if named:
+        for d in sorted((a, b), key=lambda d: -len(d.label)):  # "AFP (2)" before "AFP"
+            html = html.replace(escape(d.label), d.tag, 1)
+    return {"a": a.tag, "b": b.tag, "reason": html, "named": named}
 
 
 def coverage_cells(event: EventData) -> pl.DataFrame:
@@ -120,11 +133,9 @@ def group_view(event: EventData, group: Group) -> dict:
             divergences[key] = {
                 "across": d.across,
                 "kind": d.kind,
-                "reason": reason,
                 "score": d.score,
                 "salience": salience,
-                "a": ends[0].short,
-                "b": ends[1].short,
+                **pair_line(ends[0], ends[1], reason),
             }
     present = [d.index for d in event.docs if d.doc_id in group.members]
     absent, elsewhere = [], []
@@ -133,9 +144,9 @@ def group_view(event: EventData, group: Group) -> dict:
             continue
         cell = event.cell(group, d.doc_id)
         if cell.status == "absent":
-            absent.append(d.short)
+            absent.append(d.tag)
         else:
-            elsewhere.append({"doc": d.short, "facts": cell.elsewhere, "status": cell.status})
+            elsewhere.append({"doc": d.tag, "facts": cell.elsewhere, "status": cell.status})
     ranked = [divergences[key] for key in sorted(divergences)]
     return {
         "group": group,
@@ -162,7 +173,7 @@ def only_in(event: EventData) -> list[dict]:
         nearest.setdefault(row["claim_id"], []).append(
             {
                 "order": doc.index if doc else len(docs),
-                "doc": doc.short if doc else row["missing_in_doc"],
+                "doc": doc.tag if doc else row["missing_in_doc"],
                 "text": other.text if other else None,
                 "score": row["nearest_score"],
             }
@@ -301,12 +312,14 @@ def _differing_facts(event: EventData) -> list[dict]:
                 ],
                 "lines": [
                     {
-                        "a": event.doc_by_id[p["claims"][0].doc_id].short,
-                        "b": event.doc_by_id[p["claims"][1].doc_id].short,
                         "relation": p["relation"],
                         "kind": p["kind"],
-                        "reason": p["reason"],
                         "salience": p["salience"],
+                        **pair_line(
+                            event.doc_by_id[p["claims"][0].doc_id],
+                            event.doc_by_id[p["claims"][1].doc_id],
+                            p["reason"],
+                        ),
                     }
                     for p in lines
                 ],
@@ -334,9 +347,10 @@ def _omissions(event: EventData) -> list[dict]:
         best[key] = {
             "claim": claim,
             "group": group,
-            "told_by": [d.short for d in event.docs if d.doc_id in group.members],
+            "told_by": [d.tag for d in event.docs if d.doc_id in group.members],
             "salience": salience,
-            "reason": row.get("reason") or "",
+            # the line already says the document leaves it out
+            "reason": (row.get("reason") or "").removeprefix("leaves out "),
             "nearest": nearest.text if nearest else None,
             "nearest_score": row["nearest_score"],
         }
