@@ -16,8 +16,8 @@ of an event are compared on their own, with numpy in blocks of BLOCK rows (bound
 - a second counterpart in the same document only when it carries another point: claim y of B
   whose best counterpart in A is x, where x is already paired with z of B, y restates neither z
   nor another counterpart kept before it (it is closer to x than to them), and the margin
-  reaches `second_threshold`. The White House's
-  "discussed A, B, as well as C" then pairs with the Kremlin's sentence on A and its one on C;
+  reaches `second_threshold`. The White House's "discussed A, B, as well as C" then pairs with
+  the Kremlin's sentence on A and its one on C;
 - document context never makes a pair, it only vetoes: documents are clustered into stories
   (average linkage on how alike the names they mention are, `_name_similarity`), and claims of
   two stories never pair, so an event folder mixing two incidents keeps them apart.
