@@ -242,9 +242,12 @@ def _best_by_margin(ev: _Event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pair's similarity (-1, nan, nan in its own document)."""
     n, n_docs, k = len(ev.ids), len(ev.doc_names), ev.config.neighbours
     usual = np.zeros((n, n_docs), dtype=np.float32)  # mean of the k best similarities there
-    for start in range(0, n, BLOCK):
-        stop = min(start + BLOCK, n)
-        score = ev.similarity(start, stop)
+    blocks = [(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK)]
+    # One block (most events) is computed once; larger events recompute theirs in the second
+    # pass rather than hold every block in memory.
+    kept = ev.similarity(0, n) if len(blocks) == 1 else None
+    for start, stop in blocks:
+        score = kept if kept is not None else ev.similarity(start, stop)
         for d, lo, hi in ev.parts():
             part = score[:, lo:hi]
             top = np.partition(part, -k, axis=1)[:, -k:] if hi - lo > k else part
@@ -255,9 +258,8 @@ def _best_by_margin(ev: _Event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     best = np.full((n, n_docs), -1, dtype=np.int64)
     best_margin = np.full((n, n_docs), np.nan, dtype=np.float32)
     best_score = np.full((n, n_docs), np.nan, dtype=np.float32)
-    for start in range(0, n, BLOCK):
-        stop = min(start + BLOCK, n)
-        score = ev.similarity(start, stop)
+    for start, stop in blocks:
+        score = kept if kept is not None else ev.similarity(start, stop)
         rows = np.arange(start, stop)
         usual_of_rows = usual[rows][:, ev.doc]  # each row's usual match in each column's document
         usual_of_cols = usual[:, ev.doc[rows]].T  # each column's usual match in the row's document

@@ -90,6 +90,22 @@ def need_eval(dataset: str) -> Path:
     return folder
 
 
+def eval_json(dataset: str, *args: str) -> dict:
+    """`narrative-compare eval DATASET <its eval folder> ARGS --json`, in process: its one line
+    of JSON (progress goes to stderr)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from compare.cli import main
+
+    result = CliRunner().invoke(main, ["eval", dataset, str(need_eval(dataset)), *args, "--json"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout  # exactly one line of JSON
+    return json.loads(lines[0])
+
+
 def write(path: Path, content: str | bytes) -> Path:
     """Write text (UTF-8) or bytes, making the folders."""
     path.parent.mkdir(parents=True, exist_ok=True)

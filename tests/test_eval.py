@@ -6,13 +6,9 @@ embeddings are cached outside the repository, so only a cold cache pays the ~3 m
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from click.testing import CliRunner
 
-from compare.cli import main
-from tests.conftest import need_eval
+from tests.conftest import eval_json
 
 KEYS = [
     "dataset", "scope", "n_documents",
@@ -36,17 +32,9 @@ TIGHT_GUARD = 0.47
 CV_F1_TIGHT = 0.45
 
 
-def run_eval(*args: str) -> dict:
-    result = CliRunner().invoke(main, ["eval", "ecbplus", *args, "--json"])
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1, result.stdout  # exactly one line of JSON; progress went to stderr
-    return json.loads(lines[0])
-
-
 @pytest.fixture(scope="module")
 def ecbplus_scores() -> dict:
-    return run_eval(str(need_eval("ecbplus")), "--cv", "5")
+    return eval_json("ecbplus", "--cv", "5")
 
 
 def test_json_has_the_issue_keys_and_floats_in_unit_range(ecbplus_scores):
@@ -76,14 +64,16 @@ def test_floors_are_computed_on_the_data(ecbplus_scores):
 def test_aligner_holds_the_tight_guard_and_its_held_fold_numbers(ecbplus_scores):
     s = ecbplus_scores
     assert s["f1_tight"] >= TIGHT_GUARD
-    assert s["precision_loose"] > s["precision_tight"]  # precision first: few pairs, mostly co-mentions
+    assert (
+        s["precision_loose"] > s["precision_tight"]
+    )  # precision first: few pairs, mostly co-mentions
     assert all(isinstance(s[k], float) for k in CV_KEYS)
     assert s["cv_f1_tight_mean"] >= CV_F1_TIGHT
     assert 0 < s["cv_f1_loose_sd"] < 0.2 and 0 < s["cv_f1_tight_sd"] < 0.2
 
 
 def test_pairs_scope_scores_two_document_events_beside_their_floors():
-    s = run_eval(str(need_eval("ecbplus")), "--scope", "pairs")
+    s = eval_json("ecbplus", "--scope", "pairs")
     assert s["scope"] == "pairs" and s["n_events"] > 1000
     for gold in ("loose", "tight"):
         for key in (f"f1_{gold}", f"floor_cosine_f1_{gold}", f"floor_tfidf_f1_{gold}"):

@@ -7,13 +7,9 @@ propsegment judges pairing sentence with sentence across translated Wikipedia ve
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from click.testing import CliRunner
 
-from compare.cli import main
-from tests.conftest import need_eval
+from tests.conftest import eval_json
 
 READOUT_KEYS = [
     "pair_precision", "pair_recall", "pair_f1",
@@ -21,17 +17,9 @@ READOUT_KEYS = [
 ]  # fmt: skip
 
 
-def run_eval(dataset: str) -> dict:
-    result = CliRunner().invoke(main, ["eval", dataset, str(need_eval(dataset)), "--json"])
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1, result.stdout  # exactly one line of JSON; progress went to stderr
-    return json.loads(lines[0])
-
-
 @pytest.fixture(scope="module")
 def readouts() -> dict:
-    return run_eval("readouts")
+    return eval_json("readouts")
 
 
 def test_readouts_json_has_totals_per_event_loeo_and_floors(readouts):
@@ -59,7 +47,7 @@ def test_readouts_alignment_is_precise_and_beats_its_floors(readouts):
 
 
 def test_propsegment_links_beat_the_mutual_best_floor():
-    scores = run_eval("propsegment")
+    scores = eval_json("propsegment")
     assert scores["gold_links"] == 104
     for key in ("link_precision", "link_recall", "link_f1", "unlinked_precision"):
         assert 0 <= scores[key] <= 1, key

@@ -32,13 +32,17 @@ from tests.conftest import ROOT, SAMPLE, counts, snapshot, write
 SENTENCE = "The council of {city} approved {n} new measures on {day} after a long debate."
 
 
-def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def cli(*args: str, timeout: float = 600, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The CLI in a subprocess; with `cwd`, this checkout's package is found from that folder."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "compare", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
     )
 
 
@@ -770,20 +774,6 @@ def small_copy(small_store, tmp_path) -> Path:
     return db
 
 
-def cli_in(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path}  # this checkout's package, from another folder
-    return subprocess.run(
-        [sys.executable, "-m", "compare", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        cwd=cwd,
-        env=env,
-    )
-
-
 @pytest.mark.parametrize(
     "sql",
     [
@@ -795,14 +785,14 @@ def cli_in(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedP
 )
 def test_query_cannot_read_the_working_directory_temp_folder(sql, small_copy, tmp_path):
     write(tmp_path / ".tmp" / "secret.txt", "secret-token\n")  # DuckDB's default temp folder
-    result = cli_in(tmp_path, "query", "--sql", sql, "--db", str(small_copy))
+    result = cli("query", "--sql", sql, "--db", str(small_copy), cwd=tmp_path)
     line = assert_refused(result, "--sql")
     assert "sees the store's tables and views only" in line and "secret-token" not in result.stdout
 
 
 def test_query_temp_folder_is_private_and_removed(small_copy, tmp_path):
     sql = "SELECT current_setting('temp_directory') AS t, current_setting('memory_limit') AS m"
-    result = cli_in(tmp_path, "query", "--sql", sql, "--db", str(small_copy), "--format", "json")
+    result = cli("query", "--sql", sql, "--db", str(small_copy), "--format", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [row] = json.loads(result.stdout)
     assert not row["t"].startswith((".", str(tmp_path)))  # not under the working directory
