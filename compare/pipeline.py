@@ -289,7 +289,7 @@ def compare_event(
     diverge_config = diverge_config or DivergeConfig()
     divergences = diverge(documents, claims, aligned.claim_pairs, diverge_config)
     return {
-        "claim_pairs": relations(aligned.claim_pairs, divergences),
+        "claim_pairs": relations(aligned.claim_pairs, divergences, diverge_config),
         "claim_groups": aligned.claim_groups,
         "omissions": rate_omissions(claims, aligned.omissions),
         "divergences": divergences,

@@ -17,7 +17,6 @@ from compare.diverge import (
     diverge,
     parse_number,
     rate_omissions,
-    relation_of,
     relations,
     term_contrasts,
     terms,
@@ -73,8 +72,10 @@ def run(
     doc_b: str | None = None,
     source_a: str = "Source A",
     source_b: str = "Source B",
+    pair_score: float = 0.8,
 ) -> dict[str, dict]:
-    """diverge() on one aligned pair; the claims sit in doc_a / doc_b (default: the claim alone)."""
+    """diverge() on one aligned pair; the claims sit in doc_a / doc_b (default: the claim alone).
+    The pair's relation, as `relations` gives it, is `run.last_relation`."""
     doc_a, doc_b = doc_a or text_a, doc_b or text_b
     documents = pl.DataFrame(
         [_doc("da", doc_a, source_a), _doc("db", doc_b, source_b)], schema=DOCUMENTS_SCHEMA
@@ -87,12 +88,13 @@ def run(
         schema=CLAIMS_SCHEMA,
     )
     pairs = pl.DataFrame(
-        [("ev", "ca", "cb", "da", "db", 0.8, 1.5, 0.8, 0.5, "test", None)],
+        [("ev", "ca", "cb", "da", "db", pair_score, 1.5, 0.8, 0.5, "test", None)],
         schema=CLAIM_PAIRS_SCHEMA,
         orient="row",
     )
     result = diverge(documents, claims, pairs)
     assert result.schema == pl.Schema(DIVERGENCES_SCHEMA)
+    run.last_relation = relations(pairs, result)["relation"].item()
     out = {}
     for row in result.iter_rows(named=True):
         assert row["kind"] in KINDS
@@ -453,7 +455,7 @@ def test_negation_opposite_words_fire():
 def relation(text_a: str, text_b: str, **kw) -> tuple[str, dict]:
     """The pair's relation (as `relations` derives it from diverge's rows) and the rows."""
     found = run(text_a, text_b, **kw)
-    return relation_of(found), found
+    return run.last_relation, found
 
 
 @pytest.mark.parametrize(
@@ -520,6 +522,67 @@ def test_framed_by_a_loaded_word_and_by_distancing():
         "The sides reached what he described as a consensus on trade.",
     )
     assert rel == "framed" and "distancing" in found["framing"]["reason"]
+
+
+def test_regime_and_government_are_one_speaker_named_two_ways():
+    rel, found = relation(
+        "The regime said the elections would be held in May.",
+        "The government said the elections would be held in May.",
+        speaker_a="The regime",
+        speaker_b="The government",
+    )
+    assert "speaker" not in found
+    assert evidence(found["framing"], "a") == ["regime"]
+    assert rel == "framed"
+
+
+def test_framed_only_when_the_framing_singles_something_out():
+    """A framing row on a loosely aligned pair, a mild connotation, another speaker or a hedge
+    stay rows of their own; the pair is not `framed` by them."""
+    loaded = ("Wagner staged an armed rebellion in Russia.", "Wagner staged a mutiny in Russia.")
+    assert relation(*loaded)[0] == "framed"
+    rel, found = relation(*loaded, pair_score=0.3)
+    assert "framing" in found and rel in ("elaborated", "reworded")
+    rel, found = relation(
+        "The minister praised the plan on Monday.", "The minister discussed the plan on Monday."
+    )
+    assert "connotation" in found["framing"]["reason"] and found["framing"]["score"] < 0.75
+    assert rel != "framed"
+    rel, found = relation(
+        "The talks were useful, Qin Gang said.",
+        "The talks were useful, Antony Blinken said.",
+        speaker_a="Qin Gang",
+        speaker_b="Antony Blinken",
+    )
+    assert "speaker" in found and rel != "framed"
+    rel, found = relation("Prices may rise next year.", "Prices will rise next year.")
+    assert "hedging" in found and rel != "framed"
+
+
+def test_a_wire_crediting_the_readouts_own_source_is_no_distancing():
+    readout = "Xi said Taiwan is the most sensitive issue in the relationship."
+    beijing = "Ministry of Foreign Affairs of the People's Republic of China"
+    for credited, framed in (("Chinese state media", False), ("Russian state media", True)):
+        wire = f"Xi said Taiwan is the most sensitive issue in the relationship, according to {credited}."
+        found = run(readout, wire, source_a=beijing, source_b="Wire")
+        assert ("framing" in found) == framed, credited
+
+
+def test_a_wire_quoting_the_readout_adds_no_detail_by_crediting_it():
+    moscow = "Ministry of Foreign Affairs of the Russian Federation"
+    readout = "The Chinese side expressed support for the efforts of the Russian leadership."
+    quoted = (
+        'In its readout of the talks, Moscow said Beijing had "expressed support for the efforts '
+        'of the Russian leadership."'
+    )
+    rel, found = relation(readout, quoted, speaker_b="Moscow", source_a=moscow, source_b="AFP")
+    assert rel == "same" and found == {}
+    said = "The Chinese side expressed support for the Russian leadership, Moscow said on Sunday."
+    rel, found = relation(readout, said, speaker_b="Moscow", source_a=moscow, source_b="AFP")
+    assert "elaborated" not in found or "Moscow" not in found["elaborated"]["reason"]
+    # crediting someone else is no frame: what it adds still counts
+    rel, found = relation(readout, quoted, speaker_b="Kyiv", source_a=moscow, source_b="AFP")
+    assert rel == "elaborated"
 
 
 def test_conflict_outranks_framing():
@@ -655,12 +718,12 @@ def test_substitutions_pair_the_words_that_stand_for_each_other():
 def test_a_large_valence_shift_is_framed_with_the_loaded_words_as_evidence():
     found = run(
         "The senator praised the new tax plan on Monday.",
-        "The senator attacked the new tax plan on Monday.",
+        "The senator despised the new tax plan on Monday.",
     )
-    assert relation_of(found) == "framed"
+    assert run.last_relation == "framed"
     row = found["framing"]
     assert [t for *_, t in json.loads(row["evidence_a"])] == ["praised"]
-    assert [t for *_, t in json.loads(row["evidence_b"])] == ["attacked"]
+    assert [t for *_, t in json.loads(row["evidence_b"])] == ["despised"]
     assert "connotation" in row["reason"] and 0 < row["salience"] <= 1
 
 

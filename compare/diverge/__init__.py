@@ -16,9 +16,11 @@ the highlighted words:
 - elaborated: one side adds detail (its words beyond those the other side has, which it mostly holds).
 - reworded: the same point in other words; the evidence is the replaced runs of a word-level diff.
 
-`relations(claim_pairs, divergences)` gives each pair one relation from its rows, by precedence
-conflict (number, entity, negation) > framed (speaker, hedging, framing) > elaborated > reworded >
-same (no row: no difference once equivalent forms are normalised). `rate_omissions` weighs what
+`relations(claim_pairs, divergences, config)` gives each pair one relation from its rows, by
+precedence conflict (number, entity, negation) > framed (a framing row that singles something out:
+on a firmly aligned pair, a lexicon cue or a strong connotation) > elaborated > reworded (also
+speaker, hedging and weaker framing rows: they stay rows of their own) > same (no row: no
+difference once equivalent forms are normalised). `rate_omissions` weighs what
 an omission leaves out. Where each source leads (emphasis) is not a per-pair row; a per-document
 view of it is left for later.
 
@@ -99,11 +101,9 @@ def diverge(
     for pair in claim_pairs.iter_rows(named=True):
         a, b = get(pair["claim_a"]), get(pair["claim_b"])
         links = merge_links(corefs[a.doc_id], corefs[b.doc_id])
-        belief = min(
-            1.0, (pair.get("score") or config.certain_pair_score) / config.certain_pair_score
-        )
+        sure = belief(pair.get("score"), config)
         for kind, score, reason, ev_a, ev_b, salience in compare_claims(a, b, links, config):
-            if belief < LOOSE_PAIR:
+            if sure < LOOSE_PAIR:
                 reason += " (the two claims are only loosely aligned)"
             rows.append(
                 (
@@ -115,7 +115,7 @@ def diverge(
                     reason,
                     _json(ev_a),
                     _json(ev_b),
-                    round(salience * belief, 3),
+                    round(salience * sure, 3),
                 )
             )
     return pl.DataFrame(rows, schema=DIVERGENCES_SCHEMA, orient="row")
@@ -124,16 +124,31 @@ def diverge(
 LOOSE_PAIR = 0.7  # below this share of a certain pair's score, the reason says the pair is loose
 
 
-def relations(claim_pairs: pl.DataFrame, divergences: pl.DataFrame) -> pl.DataFrame:
-    """`claim_pairs` with `relation` set from each pair's divergence kinds (`same` when none)."""
+def relations(
+    claim_pairs: pl.DataFrame, divergences: pl.DataFrame, config: DivergeConfig | None = None
+) -> pl.DataFrame:
+    """`claim_pairs` with `relation` set from each pair's divergence kinds (`same` when none). A
+    framing row makes the pair `framed` only when it singles something out: the pair is firmly
+    aligned (its belief, which scales every row's salience, at least LOOSE_PAIR) and the row is a
+    lexicon cue or a connotation of strength `config.framed_strength`; else it counts as a
+    rewording (BASIL DEV, DivergeConfig)."""
+    config = config or DivergeConfig()
     kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for a, b, kind in divergences.select("claim_a", "claim_b", "kind").iter_rows():
-        kinds[(a, b)].add(kind)
-    rel = [
-        relation_of(kinds.get((a, b), ()))
-        for a, b in claim_pairs.select("claim_a", "claim_b").iter_rows()
-    ]
+    for a, b, kind, score in divergences.select("claim_a", "claim_b", "kind", "score").iter_rows():
+        weak = kind == "framing" and score < config.framed_strength
+        kinds[(a, b)].add("reworded" if weak else kind)
+    rel = []
+    for a, b, score in claim_pairs.select("claim_a", "claim_b", "score").iter_rows():
+        found = kinds.get((a, b), set())
+        if belief(score, config) < LOOSE_PAIR and "framing" in found:
+            found = (found - {"framing"}) | {"reworded"}
+        rel.append(relation_of(found))
     return claim_pairs.with_columns(pl.Series("relation", rel, dtype=pl.String))
+
+
+def belief(pair_score: float | None, config: DivergeConfig) -> float:
+    """How far a difference on this pair can be believed: min(1, score / certain_pair_score)."""
+    return min(1.0, (pair_score or config.certain_pair_score) / config.certain_pair_score)
 
 
 def _json(spans: list[Span]) -> str:

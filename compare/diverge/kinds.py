@@ -2,8 +2,9 @@
 
 Kinds: reworded, elaborated, framing, speaker, number, entity, hedging, negation. Each finding is
 (kind, score, reason, evidence in a, evidence in b, salience). The relation follows from the kinds
-found, by precedence: conflict (number, entity, negation) > framed (speaker, hedging, framing) >
-elaborated > reworded > same (`relation_of`)."""
+found, by precedence: conflict (number, entity, negation) > framed (framing) > elaborated >
+reworded (reworded, speaker, hedging) > same (`relation_of`; `relations` in the package decides
+which framing rows count)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from compare.diverge.entities import (
 from compare.diverge.lexicon import WORD, Span, fold, function_word, lex
 from compare.diverge.numbers import Quantity
 from compare.diverge.substitutions import Substitution, loaded_words, substitutions
+from compare.segment import reporting_verbs
 from compare.text import STOPWORDS, cut_words, verb_stem
 
 Finding = tuple[str, float, str, list[Span], list[Span], float]
@@ -72,6 +74,8 @@ def _elaborated(a: Claim, b: Claim, diff: dict, config: DivergeConfig) -> Findin
         short, long_, side, added = b, a, 0, diff["added_a"]
     contained = max(diff["contained_a"], diff["contained_b"])
     words = sorted(added + [w for pair in diff["subs"] for w in pair[side]])
+    frame = _attribution(long_, short)
+    words = [w for w in words if w[0] not in frame]
     if contained < config.elaborated_min_contained or not words:
         return None
     if not diff["keys_a"] & diff["keys_b"]:
@@ -91,6 +95,33 @@ def _elaborated(a: Claim, b: Claim, diff: dict, config: DivergeConfig) -> Findin
         *evidence,
         round(min(SALIENCE["elaborated_max"], salience), 3),
     )
+
+
+def _attribution(quoting: Claim, quoted: Claim) -> set[int]:
+    """Start offsets of the words of `quoting` that only credit `quoted`'s own source ("In its
+    readout of the talks, Moscow said" in a wire, for Moscow's readout): outside the quotation
+    marks when it quotes, else the speaker and the reporting verb. Empty when it credits anyone
+    else."""
+    who = quoting.speaker
+    if not who or not (
+        same_speaker(who, quoted.source)
+        or _within(who, quoted.source)
+        or (_actor(who) and _actor(who) == _actor(quoted.source))
+    ):
+        return set()
+    text = quoting.text
+    quotes = [m.span() for m in re.finditer(r'"[^"]+"|“[^”]+”', text)]
+    verbs = reporting_verbs()
+    frame = set(_spans(text, who))
+    return {
+        m.start()
+        for m in WORD.finditer(text)
+        if (quotes and not any(s <= m.start() < e for s, e in quotes))
+        or (
+            not quotes
+            and (m.group().lower() in verbs or any(s <= m.start() < e for s, e, _ in frame))
+        )
+    }
 
 
 def _reworded(
@@ -185,10 +216,12 @@ def _framing(a: Claim, b: Claim) -> Finding | None:
         fa = {
             m.group().lower(): (m.start(), m.end(), a.text[m.start() : m.end()])
             for m in pattern.finditer(a.text.lower())
+            if not _credits_source(a.text, m.end(), m.group(), b.source)
         }
         fb = {
             m.group().lower(): (m.start(), m.end(), b.text[m.start() : m.end()])
             for m in pattern.finditer(b.text.lower())
+            if not _credits_source(b.text, m.end(), m.group(), a.source)
         }
         only_a = [fa[k] for k in fa if k not in fb]
         only_b = [fb[k] for k in fb if k not in fa]
@@ -209,6 +242,18 @@ def _framing(a: Claim, b: Claim) -> Finding | None:
             reason = f"framing ({label}): " + ", ".join(parts) + ", not in the other"
             best = ("framing", 1.0, reason, only_a, only_b, salience)
     return best
+
+
+def _credits_source(text: str, end: int, cue: str, source: str | None) -> bool:
+    """ "according to Chinese state media" in a wire, for Beijing's readout: attribution to the
+    other document's own source, which a wire always gives, not distancing."""
+    if cue != "according to":
+        return False
+    credited = re.split(r"[,;:.!?—–()]", text[end:], maxsplit=1)[0]
+    actor = _actor(source)
+    return bool(credited.strip()) and (
+        (bool(actor) and _actor(credited) == actor) or same_speaker(credited, source)
+    )
 
 
 def _phrases(text: str, words) -> list[Span]:
@@ -258,7 +303,8 @@ def speaker_key(speaker: str | None) -> tuple[str, frozenset[str]] | None:
         low = low.removesuffix("'s")
         if low in STOPWORDS or low.rstrip(".") in L.honorifics or low in {"side", "sides"}:
             continue
-        words.append(verb_stem(low))
+        # "the regime" and "the government": one speaker named two ways (framing says how)
+        words.append("<state>" if low in L.state_speakers else verb_stem(low))
     return actor, frozenset(words)
 
 
@@ -539,11 +585,12 @@ _CLAUSE_BREAK = re.compile(r"[,;:.!?—–()\"“”]|\s-\s|\b(?:but|while|altho
 
 def _scoped_negations(x: Claim, y: Claim, config: DivergeConfig) -> list[Span]:
     """The negation cues of `x` that bear on what `y` says, in the clauses of `x` they leave
-    negated (an odd number of them). A refuter ("denied", "hoax", "not true") bears on the whole
-    claim. A negator ("not", "never") bears on the predicate that follows it in its clause: the
-    next `negation_reach` content words, looking through words that pass the negation on ("did not
-    plan to separate" negates "separate"); it counts when one of them is a word `y` has. "not
-    only" is no negation."""
+    negated (an odd number of them). A refuter ("denied", "hoax", "not true") bears on what it
+    denies: its clause and the rest of the claim after it, and counts when those share at least
+    `denial_overlap` words with `y`. A negator ("not", "never") bears on the predicate that follows
+    it in its clause: the next `negation_reach` content words, looking through words that pass the
+    negation on ("did not plan to separate" negates "separate"); it counts when one of them is a
+    word `y` has. "not only" is no negation."""
     L = lex()
     base = L.base_form
     ky = {base.get(k, k) for *_, k in y.words}
@@ -564,7 +611,12 @@ def _scoped_negations(x: Claim, y: Claim, config: DivergeConfig) -> list[Span]:
             and m.group(1).lower() in L.refuted_by_not
         )
         if refutes:
-            by_clause[clause].append((start, end, cue))  # bears on the whole claim
+            # A denial bears on what it denies: its clause and what follows ("denied reports
+            # that X", "reports that X are false"); it counts when that shares enough with `y`.
+            begin = cuts[clause - 1] if clause else 0
+            denied = {base.get(k, k) for s, _, k in x.words if s >= begin}
+            if len(denied & shared) >= config.denial_overlap:
+                by_clause[clause].append((start, end, cue))
             continue
         stop = cuts[clause] if clause < len(cuts) else len(x.text)
         head = []
