@@ -443,6 +443,18 @@ def test_negation_passes_through_plans_to():
     assert evidence(found["negation"], "b") == ["no"]
 
 
+def test_a_denial_bears_on_what_it_denies_not_on_its_neighbours():
+    head = "ISIS beheaded the Kurdish fighter Rehana in Kobani."
+    found = run(head, "Activists denied that the fighter Rehana was beheaded in Kobani.")
+    assert evidence(found["negation"], "b") == ["denied"]
+    found = run(
+        head,
+        "The Kurdish fighter Rehana was beheaded in Kobani, while officials denied reports of "
+        "a new offensive.",
+    )
+    assert "negation" not in found
+
+
 def test_negation_opposite_words_fire():
     found = run("The fighter is alive, her friends said.", "The fighter is dead, ISIS said.")
     assert evidence(found["negation"], "a") == ["alive"]
