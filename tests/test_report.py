@@ -75,6 +75,22 @@ def test_write_reports_one_file_per_event_and_an_index(report_store, tmp_path):
     assert "<script" not in index and XSS_IMG not in index
 
 
+def test_counts_read_as_english_on_every_page(report_store, tmp_path):
+    """Issue 25: "1 document", "2 documents", never "1 documents" or "3 document", on the
+    pages of one document (lonely), eight (summit) and the index."""
+    import html
+    import re
+
+    nouns = r"(?:document|fact|source|claim|event report|more document|pair|omission)"
+    for path in write_reports(db=report_store, out=tmp_path / "out"):
+        page = re.sub(r"<(script|style)\b.*?</\1>", " ", path.read_text(), flags=re.S)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+        text = re.sub(r"\s+", " ", text)
+        assert not re.search(rf"(?<![\d.,])1 {nouns}s\b", text), path.name
+        assert not re.search(rf"(?<![\d.,])(?:[02-9]|\d{{2,}}) {nouns}\b(?!s)", text), path.name
+    assert "3 event reports" in text  # the index comes last
+
+
 def test_index_also_lists_reports_already_in_the_out_folder(report_store, tmp_path):
     assert [p.name for p in write_reports(db=report_store, events=["summit"], out=tmp_path)] == [
         "summit.html"
