@@ -289,7 +289,9 @@ def compare_event(
     diverge_config = diverge_config or DivergeConfig()
     divergences = diverge(documents, claims, aligned.claim_pairs, diverge_config)
     return {
-        "claim_pairs": relations(aligned.claim_pairs, divergences, diverge_config),
+        "claim_pairs": relations(
+            aligned.claim_pairs, divergences, diverge_config, _languages(documents)
+        ),
         "claim_groups": aligned.claim_groups,
         "omissions": rate_omissions(claims, aligned.omissions),
         "divergences": divergences,
@@ -297,6 +299,12 @@ def compare_event(
         if contrasts
         else pl.DataFrame(schema=TERM_CONTRASTS_SCHEMA),
     }
+
+
+def _languages(documents: pl.DataFrame) -> dict[str, str | None]:
+    if "lang" not in documents.columns:
+        return {}
+    return dict(documents.select("doc_id", "lang").iter_rows())
 
 
 def _contrastable(documents: pl.DataFrame) -> pl.DataFrame:

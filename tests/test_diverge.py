@@ -37,9 +37,11 @@ MOSCOW = (
 )
 
 
-def _doc(doc_id: str, text: str, source: str) -> dict:
+def _doc(doc_id: str, text: str, source: str, lang: str | None = None) -> dict:
     row = dict.fromkeys(DOCUMENTS_SCHEMA)
-    row.update(doc_id=doc_id, event_id="ev", source=source, text=text, content_sha256=doc_id)
+    row.update(
+        doc_id=doc_id, event_id="ev", source=source, text=text, content_sha256=doc_id, lang=lang
+    )
     return row
 
 
@@ -73,12 +75,15 @@ def run(
     source_a: str = "Source A",
     source_b: str = "Source B",
     pair_score: float = 0.8,
+    lang_a: str | None = None,
+    lang_b: str | None = None,
 ) -> dict[str, dict]:
     """diverge() on one aligned pair; the claims sit in doc_a / doc_b (default: the claim alone).
     The pair's relation, as `relations` gives it, is `run.last_relation`."""
     doc_a, doc_b = doc_a or text_a, doc_b or text_b
     documents = pl.DataFrame(
-        [_doc("da", doc_a, source_a), _doc("db", doc_b, source_b)], schema=DOCUMENTS_SCHEMA
+        [_doc("da", doc_a, source_a, lang_a), _doc("db", doc_b, source_b, lang_b)],
+        schema=DOCUMENTS_SCHEMA,
     )
     claims = pl.DataFrame(
         [
@@ -94,7 +99,8 @@ def run(
     )
     result = diverge(documents, claims, pairs)
     assert result.schema == pl.Schema(DIVERGENCES_SCHEMA)
-    run.last_relation = relations(pairs, result)["relation"].item()
+    languages = {"da": lang_a, "db": lang_b}
+    run.last_relation = relations(pairs, result, languages=languages)["relation"].item()
     out = {}
     for row in result.iter_rows(named=True):
         assert row["kind"] in KINDS
@@ -782,3 +788,70 @@ def test_courtesy_formulae_are_no_framing():
         "The senator attacked the new tax plan on Monday.",
     )
     assert "framing" in found
+
+
+# --- two languages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024年3月12日，外交部长王毅同拉夫罗夫通电话。", [("date", (3, 12, 2024))]),
+        ("12 марта 2024 г. состоялся разговор.", [("date", (3, 12, 2024))]),
+        ("援助225万美元，三千五百人，十二名，增长15%。", None),
+        ("Выделено 225 млн долларов и 2,5 тыс. тонн, рост на 15 процентов.", None),
+        ("一带一路，统一，十分重要。", []),
+    ],
+)
+def test_numbers_read_without_english_words(text, expected):
+    from compare.diverge.numbers import neutral_quantities
+
+    found = [(q.kind, q.value) for q in neutral_quantities(text)]
+    if expected is not None:
+        assert found == expected
+    elif "万" in text:
+        assert found == [
+            ("count", 2_250_000.0),
+            ("count", 3500.0),
+            ("count", 12.0),
+            ("percent", 15.0),
+        ]
+    else:
+        assert found == [("count", 225_000_000.0), ("count", 2500.0), ("percent", 15.0)]
+
+
+def test_two_languages_compare_numbers_only():
+    zh = "2024年3月12日，外交部长王毅应约同俄罗斯外长拉夫罗夫通电话。"
+    ru = "12 марта состоялся телефонный разговор Лаврова с Ван И."
+    en = "Wang Yi and Sergei Lavrov may have spoken by phone on March 12, a so-called call."
+    for a, b, la, lb in ((zh, ru, "zh", "ru"), (zh, en, "zh", "en"), (ru, en, "ru", "en")):
+        found = run(a, b, lang_a=la, lang_b=lb)
+        assert found == {} and run.last_relation == "aligned", (la, lb)  # no hedge, no framing
+    found = run(zh, en.replace("March 12", "March 13"), lang_a="zh", lang_b="en")
+    assert set(found) == {"number"} and run.last_relation == "conflict"
+    assert evidence(found["number"], "a") == ["2024年3月12日"]
+    found = run(
+        "Россия выделит 250 млн долларов.",
+        "Russia will give $225 million.",
+        lang_a="ru",
+        lang_b="en",
+    )
+    assert evidence(found["number"], "a") == ["250 млн"]
+    found = run("中方将提供2.25亿美元。", "China will give $225 million.", lang_a="zh", lang_b="en")
+    assert found == {} and run.last_relation == "aligned"
+    # one language (or an unknown one): compared as always
+    found = run(en, "Wang Yi and Sergei Lavrov spoke by phone on March 12.", lang_a="en")
+    assert "hedging" in found or "framing" in found
+
+
+def test_term_contrasts_of_russian_documents():
+    docs = pl.DataFrame(
+        [
+            _doc("r1", "Министры обсудили ситуацию вокруг Украины и переговоры.", "A", "ru"),
+            _doc("r2", "Министры обсудили сотрудничество в ООН и БРИКС.", "B", "ru"),
+        ],
+        schema=DOCUMENTS_SCHEMA,
+    )
+    rows = term_contrasts(docs)
+    assert set(rows.filter(pl.col("doc_id") == "r2")["term"]) >= {"оон", "брикс"}
+    assert "и" not in set(rows["term"])

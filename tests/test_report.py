@@ -83,7 +83,7 @@ def test_counts_read_as_english_on_every_page(report_store, tmp_path):
 
     nouns = r"(?:document|fact|source|claim|event report|more document|pair|omission)"
     for path in write_reports(db=report_store, out=tmp_path / "out"):
-        page = re.sub(r"<(script|style)\b.*?</\1>", " ", path.read_text(), flags=re.S)
+        page = re.sub(r"<(script|style)\b.*?</\1>", " ", path.read_text(), flags=re.DOTALL)
         text = html.unescape(re.sub(r"<[^>]+>", " ", page))
         text = re.sub(r"\s+", " ", text)
         assert not re.search(rf"(?<![\d.,])1 {nouns}s\b", text), path.name
@@ -477,12 +477,12 @@ def test_coverage_matrix_cells_hover_and_anchors():
         }
     )
     trace = figures.coverage_matrix(cells, ["A", "B"], ["F1 · a", "F2 · b"]).to_dict()["data"][0]
-    assert array(trace["z"]).tolist() == [[2, 6], [1, 0]]
+    assert array(trace["z"]).tolist() == [[2, 7], [1, 0]]  # STATUSES: same 2, conflict 7
     assert trace["y"] == ["F1 · a", "F2 · b"] and trace["x"] == ["A", "B"]
     assert trace["hovertext"][0][0] == "Forty &lt;b&gt;men&lt;/b&gt;"
     assert trace["text"][1][1] == "absent" and trace["hovertext"][1][1] == ""
     assert trace["customdata"][1][0] == "g-2"
-    assert trace["zmin"] == -0.5 and trace["zmax"] == 6.5
+    assert trace["zmin"] == -0.5 and trace["zmax"] == 7.5
 
 
 def test_distinctive_terms_one_panel_per_document():

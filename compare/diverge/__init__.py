@@ -54,11 +54,12 @@ from compare.diverge.config import (
     DivergeConfig,
 )
 from compare.diverge.entities import merge_links, title_links_cached
-from compare.diverge.kinds import compare_claims, relation_of
+from compare.diverge.kinds import across_languages, compare_claims, relation_of
 from compare.diverge.lexicon import Span
 from compare.diverge.numbers import parse_number
 from compare.diverge.omissions import rate_omissions
 from compare.diverge.terms import term_contrasts, terms
+from compare.lang import base
 from compare.text import document_labels
 
 
@@ -125,7 +126,10 @@ LOOSE_PAIR = 0.7  # below this share of a certain pair's score, the reason says 
 
 
 def relations(
-    claim_pairs: pl.DataFrame, divergences: pl.DataFrame, config: DivergeConfig | None = None
+    claim_pairs: pl.DataFrame,
+    divergences: pl.DataFrame,
+    config: DivergeConfig | None = None,
+    languages: dict[str, str | None] | None = None,
 ) -> pl.DataFrame:
     """`claim_pairs` with `relation` set from each pair's divergence kinds (`same` when none). A
     framing row makes the pair `framed` only when it singles something out: the pair is firmly
@@ -137,12 +141,17 @@ def relations(
     for a, b, kind, score in divergences.select("claim_a", "claim_b", "kind", "score").iter_rows():
         weak = kind == "framing" and score < config.framed_strength
         kinds[(a, b)].add("reworded" if weak else kind)
+    languages = {d: base(lang) for d, lang in (languages or {}).items()}
     rel = []
-    for a, b, score in claim_pairs.select("claim_a", "claim_b", "score").iter_rows():
+    rows = claim_pairs.select("claim_a", "claim_b", "doc_a", "doc_b", "score").iter_rows()
+    for a, b, doc_a, doc_b, score in rows:
         found = kinds.get((a, b), set())
         if belief(score, config) < LOOSE_PAIR and "framing" in found:
             found = (found - {"framing"}) | {"reworded"}
-        rel.append(relation_of(found))
+        relation = relation_of(found)
+        if relation == "same" and across_languages(languages.get(doc_a), languages.get(doc_b)):
+            relation = "aligned"  # told in two languages: the wording was not compared
+        rel.append(relation)
     return claim_pairs.with_columns(pl.Series("relation", rel, dtype=pl.String))
 
 

@@ -28,7 +28,8 @@ TERM_CONTRASTS_SCHEMA = {
 # Ordered by how much they matter to a reader: conflicts first, rewordings last.
 KINDS = ("number", "entity", "negation", "speaker", "hedging", "framing", "elaborated", "reworded")
 # The relation of an aligned pair is the first of RELATIONS any of its kinds maps to, else `same`.
-RELATIONS = ("conflict", "framed", "elaborated", "reworded", "same")
+# `aligned`: two claims in two languages with no conflicting number: the wording was not compared.
+RELATIONS = ("conflict", "framed", "elaborated", "reworded", "aligned", "same")
 RELATION_OF_KIND = {
     "number": "conflict",
     "entity": "conflict",

@@ -42,6 +42,9 @@ def compare_claims(
     """Every kind of divergence between two aligned claims, as
     (kind, score, reason, ev_a, ev_b, salience); no finding at all means the relation `same`."""
     config = config or DivergeConfig()
+    if across_languages(a.lang, b.lang):
+        found = _numbers_across(a, b)  # no English word list, stemmer or substitution
+        return [found] if found else []
     diff = word_diff(a, b)
     runs = diff["subs"] + (
         [(diff["added_a"], diff["added_b"])] if diff["added_a"] or diff["added_b"] else []
@@ -58,6 +61,46 @@ def compare_claims(
         _reworded(a, b, diff, config, [s for s in subs if s.paired]),
     ]
     return [f for f in found if f is not None]
+
+
+def across_languages(x: str | None, y: str | None) -> bool:
+    """Two claims in two known languages: their wording is not compared, only their numbers."""
+    return bool(x and y and x != y)
+
+
+def _numbers_across(a: Claim, b: Claim) -> Finding | None:
+    """Numbers of two claims in two languages, compared by value: days and months, years,
+    percentages, and amounts when each side has exactly one (what a count counts cannot be
+    compared across languages). A kind conflicts when both sides have it and share no value."""
+
+    def keyed(c: Claim) -> dict[str, list[tuple[Quantity, object]]]:
+        out = defaultdict(list)
+        for q in c.quantities:
+            if q.kind == "date":
+                out["date"].append((q, q.value[:2]))
+                if q.value[2]:
+                    out["year"].append((q, q.value[2]))
+            elif q.kind in ("year", "percent"):
+                out[q.kind].append((q, q.value))
+            else:
+                out["amount"].append((q, float(q.value)))  # counts and sums of money
+        return out
+
+    ka, kb = keyed(a), keyed(b)
+    xs, ys = [], []
+    for kind in ("date", "year", "percent", "amount"):
+        qa, qb = ka.get(kind, []), kb.get(kind, [])
+        if not qa or not qb or (kind == "amount" and (len(qa) > 1 or len(qb) > 1)):
+            continue
+        if {v for _, v in qa} & {v for _, v in qb}:
+            continue
+        xs += [(q.start, q.end, q.text) for q, _ in qa]
+        ys += [(q.start, q.end, q.text) for q, _ in qb]
+    if not xs:
+        return None
+    xs, ys = _dedupe(xs), _dedupe(ys)
+    reason = f"number: {a.label} {_quote(xs)} vs {b.label} {_quote(ys)}"
+    return "number", 1.0, reason, xs, ys, SALIENCE["number"]
 
 
 def relation_of(kinds) -> str:
