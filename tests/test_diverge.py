@@ -657,10 +657,10 @@ def test_number_words_are_whole_words():
 
 
 def test_reason_quotes_end_on_a_whole_word():
-    from compare.diverge.kinds import _short
+    from compare.diverge.evidence import short
 
     long = "friendly neighbor and comprehensive strategic partner of coordination for the new era"
-    cut = _short(long)
+    cut = short(long)
     assert cut.endswith("…") and long.startswith(cut[:-1]) and long[len(cut) - 1] == " "
 
 

@@ -115,12 +115,12 @@ def test_no_connotation_row_between_two_courtesy_formulae(sample):
     was a framing row; both sides are diplomatic courtesy (compare/data/courtesy.txt)."""
     import re
 
-    from compare.diverge.kinds import _courtesy_re
+    from compare.diverge.framing import courtesy_re
 
     _, rows, _, _ = sample
     for r in rows.filter(rows["reason"].str.contains("connotation")).iter_rows(named=True):
         quoted = [q.rstrip("…") for q in re.findall(r'"([^"]+)"', r["reason"])]
-        assert not all(_courtesy_re().search(q.lower()) for q in quoted), r["reason"]
+        assert not all(courtesy_re().search(q.lower()) for q in quoted), r["reason"]
 
 
 def test_stability_pair_of_beijing_and_afp_is_elaborated_not_framed(sample_store):

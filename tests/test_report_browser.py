@@ -291,10 +291,10 @@ def _courtesy_both(reason: str) -> bool:
     """A connotation reason whose two quoted sides are both diplomatic courtesy formulae."""
     import re
 
-    from compare.diverge.kinds import _courtesy_re
+    from compare.diverge.framing import courtesy_re
 
     quotes = re.findall(r'"([^"]*)" \([+-]\d', reason)
-    return len(quotes) == 2 and all(_courtesy_re().search(q.lower()) for q in quotes)
+    return len(quotes) == 2 and all(courtesy_re().search(q.lower()) for q in quotes)
 
 
 def test_index_links_every_report(browser, sample_reports):

@@ -33,9 +33,12 @@ event: the log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi 
 the prior being the event's pooled counts, with z-scores; the top terms by z are kept per document.
 
 The package follows the steps: `lexicon` (the data files as patterns), `numbers`, `entities` and
-`words` (what a text holds), `claim` (one claim read once), `diff` (two claims' changed words), `substitutions` (which changed words stand for which), `kinds` (two claims compared, one
-function per kind, and the relation), `omissions` (omission salience), `terms` (term contrasts),
-`config` (schemas, kinds, relations, saliences, thresholds).
+`words` (what a text holds), `claim` (one claim read once), `diff` (two claims' changed words),
+`substitutions` (which changed words stand for which), `kinds` (two claims compared: the wording
+kinds and the relation), with one module per family of kinds (`conflicts`: number, entity,
+negation; `speakers`; `framing`: framing and hedging) and `evidence` (spans and quotes for
+reasons), `omissions` (omission salience), `terms` (term contrasts), `config` (schemas, kinds,
+relations, saliences, thresholds).
 """
 
 from __future__ import annotations
@@ -53,8 +56,9 @@ from compare.diverge.config import (
     TERM_CONTRASTS_SCHEMA,
     DivergeConfig,
 )
+from compare.diverge.conflicts import across_languages
 from compare.diverge.entities import merge_links, title_links_cached
-from compare.diverge.kinds import across_languages, compare_claims, relation_of
+from compare.diverge.kinds import compare_claims, relation_of
 from compare.diverge.lexicon import Span
 from compare.diverge.numbers import parse_number
 from compare.diverge.omissions import rate_omissions
