@@ -38,6 +38,9 @@ def compare_claims(
     if across_languages(a.lang, b.lang):
         found = numbers_across(a, b)  # no English word list, stemmer or substitution
         return [found] if found else []
+    if _same_reading(a, b):  # wire copy: nothing but who is credited can differ
+        found = speaker_finding(a, b, links)
+        return [found] if found else []
     diff = word_diff(a, b)
     runs = diff["subs"] + (
         [(diff["added_a"], diff["added_b"])] if diff["added_a"] or diff["added_b"] else []
@@ -54,6 +57,19 @@ def compare_claims(
         _reworded(a, b, diff, config, [s for s in subs if s.paired]),
     ]
     return [f for f in found if f is not None]
+
+
+def _same_reading(a: Claim, b: Claim) -> bool:
+    """The same sentence read the same way in both documents: text, words, names, numbers,
+    speaker and reported subject."""
+    return (
+        a.text == b.text
+        and a.speaker == b.speaker
+        and a.subject == b.subject
+        and a.words == b.words
+        and a.mentions == b.mentions
+        and a.quantities == b.quantities
+    )
 
 
 def relation_of(kinds) -> str:

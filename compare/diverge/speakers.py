@@ -5,6 +5,7 @@ readout) from a claim of its own."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from compare.diverge.claim import Claim
 from compare.diverge.config import SALIENCE
@@ -15,6 +16,7 @@ from compare.segment import reporting_verbs
 from compare.text import STOPWORDS, verb_stem
 
 
+@lru_cache(maxsize=1 << 16)
 def speaker_key(speaker: str | None) -> tuple[str, frozenset[str]] | None:
     """(actor id or '', remaining content words) of a speaker phrase; None for the own voice."""
     if not speaker:
