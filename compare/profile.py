@@ -127,8 +127,13 @@ def public(p: dict) -> dict:
 
 def _substitutions(rows: pl.DataFrame, config: DivergeConfig) -> list[dict]:
     """The source's word pairs against every other source's, by log-odds z; only pairs above
-    MIN_Z and seen in two events or more (one event's rewording is no habit)."""
+    MIN_Z, seen in two events or more (one event's rewording is no habit) and against two other
+    sources when there are two (a pair seen only against one outlet is that outlet's habit)."""
     mine, rest, info = Counter(), Counter(), {}
+    sources = {
+        o for r in rows.filter(pl.col("is_source")).iter_rows(named=True) for o in r["others"]
+    }
+    spread = min(2, len(sources))  # "where the others write": against two sources when it can
     for r in rows.iter_rows(named=True):
         key = (r["source_words"], r["other_words"])
         if r["is_source"]:
@@ -139,7 +144,7 @@ def _substitutions(rows: pl.DataFrame, config: DivergeConfig) -> list[dict]:
     out = []
     for key, (_, z) in log_odds(mine, rest, config.prior_scale):
         r = info[key]
-        if z < MIN_Z or r["events"] < 2:
+        if z < MIN_Z or r["events"] < 2 or len(r["others"]) < spread:
             continue
         out.append(
             {
@@ -172,7 +177,7 @@ def _term_counts(statements: pl.DataFrame) -> tuple[Counter, Counter]:
 
 def _themes(omissions: pl.DataFrame, statements: pl.DataFrame, config: DivergeConfig) -> list[dict]:
     """Omitted facts grouped by what they are about: the terms distinctive of what the source
-    leaves out against everything the other sources tell (log-odds z >= MIN_Z, in two omitted
+    leaves out against what it tells itself (log-odds z >= MIN_Z, in two omitted
     facts or more); each theme takes the omissions holding its term and not yet in a theme,
     biggest first. Its `terms` are those most of its members share; examples by salience."""
     if omissions.is_empty():
@@ -184,8 +189,8 @@ def _themes(omissions: pl.DataFrame, statements: pl.DataFrame, config: DivergeCo
     left = Counter()
     for _, _, ts in facts:
         left.update(ts)
-    _, told = _term_counts(statements)
-    z = dict(log_odds(left, told - left, config.prior_scale))
+    told, _ = _term_counts(statements)
+    z = dict(log_odds(left, told, config.prior_scale))
     seeds = {w: s[1] for w, s in z.items() if s[1] >= MIN_Z and left[w] >= 2}
     themes, taken = [], set()
     while seeds:
