@@ -182,9 +182,7 @@ def _neutral_patterns() -> dict[str, re.Pattern]:
     digits = r"\d+(?:[.,]\d+)?|\d{1,3}(?:[\s\u00a0]\d{3})+"
     # a Chinese numeral: before a scale (万, 亿) or a measure word, or two characters or more with
     # a unit (十二, 三千五百; 十 alone is also "very" in 十分)
-    han_number = (
-        rf"[{han}]+(?=[{han_scales}]|(?:{measure}))|[{han}]*[十百千][{han}]+|[{han}]+[十百千]"
-    )
+    han_number = rf"[{han}]+(?=[{han_scales}]|(?:{measure}))|[{han}]*[十百千][{han}]+|[{han}]+[十百千]"
     number = rf"(?<![\d.,])(?:{digits})|{han_number}"
     scale = rf"(?:\s?(?:[{han_scales}]+|(?:{ru_scales})(?!\w)))"
     percent = "|".join(ru["percent"])
