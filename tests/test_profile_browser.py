@@ -61,7 +61,11 @@ def test_profile_page_renders_and_equals_the_views(browser, readouts, against, t
     name = "profile-us_white_house" + (f"-vs-{against}" if against else "")
     opened = Opened(browser, out / f"{name}.html")
     figs = opened.figures()
-    assert figs and all(figs.values()) and {"fig-coverage", "fig-relations", "fig-timeline"} <= set(figs)
+    assert (
+        figs
+        and all(figs.values())
+        and {"fig-coverage", "fig-relations", "fig-timeline"} <= set(figs)
+    )
     page = opened.page
     other = "AND lower(other_source) = lower(?)" if against else ""
     params = ("us_white_house", against) if against else ("us_white_house",)
