@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic_feed import build_corpus  # noqa: E402
+from synthetic_feed import build_corpus
 
-from compare import store  # noqa: E402
-from compare.pipeline import align_store, ingest_into  # noqa: E402
-from compare.profile import profile  # noqa: E402
-from compare.report.profile import write_profile  # noqa: E402
+from compare import store
+from compare.pipeline import align_store, ingest_into
+from compare.profile import profile
+from compare.report.profile import write_profile
 
 
 def main() -> None:
