@@ -2,6 +2,7 @@
 --   the source), the fact's most salient wording, who tells it and its salience (the profile page
 --   groups these into themes by the terms they share).
 -- Params:
+--   $event_id VARCHAR  only this event; NULL = every event the source appears in
 --   $source   VARCHAR  required: the source's name (its label, else its source), any case
 --   $against  VARCHAR  only what this other source tells, any case; NULL = every other source
 -- Returns: event_id, group_id, missing_in_doc, text, told_by, salience, claim_id
@@ -12,6 +13,7 @@ WITH o AS (
     WHERE lower(v.missing_in_source) = lower($source)
       AND lower(v.source) <> lower(v.missing_in_source)
       AND ($against IS NULL OR lower(v.source) = lower($against))
+      AND ($event_id IS NULL OR v.event_id = $event_id)
 )
 SELECT event_id,
        fact AS group_id,

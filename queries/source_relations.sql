@@ -1,6 +1,7 @@
 -- Purpose: For one source, its firmly aligned claim pairs with each other source by relation, every
 --   relation value the store holds (v_source_pair.relations summed over events).
 -- Params:
+--   $event_id VARCHAR  only this event; NULL = every event the source appears in
 --   $source   VARCHAR  required: the source's name (its label, else its source), any case
 --   $against  VARCHAR  only this other source, any case; NULL = every other source
 -- Returns: other_source, relation, pairs
@@ -10,6 +11,7 @@ WITH rows AS (
     WHERE lower(source) = lower($source)
       AND lower(other_source) <> lower(source)
       AND ($against IS NULL OR lower(other_source) = lower($against))
+      AND ($event_id IS NULL OR event_id = $event_id)
 )
 SELECT min(other_source) AS other_source, e.key AS relation, sum(e.value)::BIGINT AS pairs
 FROM rows

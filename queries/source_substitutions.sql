@@ -3,6 +3,7 @@
 --   the source (`is_source`), and the same for every other source pooled (the background a
 --   profile's log-odds score needs).
 -- Params:
+--   $event_id VARCHAR  only this event; NULL = every event the source appears in
 --   $source   VARCHAR  required: the source's name (its label, else its source), any case
 --   $against  VARCHAR  the source's rows only against this other source, any case; NULL = every other
 -- Returns: is_source, source_words, other_words, count, events, others
@@ -13,6 +14,7 @@ WITH subs AS (
     FROM divergences v
     JOIN claim_pairs p ON p.claim_a = v.claim_a AND p.claim_b = v.claim_b
     WHERE v.kind = 'reworded' AND p.score >= 0.49
+      AND ($event_id IS NULL OR v.event_id = $event_id)
       AND json_valid(v.evidence_a) AND json_valid(v.evidence_b)
 ),
 words AS (
