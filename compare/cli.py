@@ -460,6 +460,29 @@ def events_cmd(db, as_json):
         )
 
 
+@main.command(name="profile")
+@click.argument("source")
+@click.option("--against", default=None, help="Only against this other source.")
+@db_option
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@json_option
+@user_errors
+def profile_cmd(source, against, db, out, as_json):
+    """Profile SOURCE across every event it appears in: coverage, omissions, relations,
+    substitutions, speakers, terms (an HTML page in --out, linked from its index).
+
+    Example: narrative-compare profile us_white_house --against ua_president --json
+    """
+    from compare.profile import public
+    from compare.report.profile import write_profile
+
+    path, p = write_profile(db=db, source=source, against=against, out=out)
+    if as_json:
+        click.echo(json.dumps(public(p), ensure_ascii=False))
+        return
+    click.echo(path)
+
+
 @main.command(name="eval")
 @click.argument("dataset", type=click.Choice(DATASETS))
 @click.argument("path", required=False, type=click.Path(file_okay=False))

@@ -175,3 +175,115 @@ SELECT d.event_id,
        max(d.date) AS last_date
 FROM documents d
 GROUP BY d.event_id;
+
+-- Source profiles (issue 28). A pair counts only when it is firmly aligned, the strength the report and
+-- the diverge stage use: belief = min(1, score / certain_pair_score) >= LOOSE_PAIR, i.e. score >= 0.7 * 0.7
+-- (compare/diverge: DivergeConfig.certain_pair_score, LOOSE_PAIR; tests/test_profile.py pins the two equal).
+
+-- One row per (event, document, another document of that event), both orders: what the other tells, how
+-- much of it the first tells too, how their firm pairs relate and what the first leaves out.
+CREATE OR REPLACE VIEW v_source_pair AS
+WITH docs AS (
+    SELECT doc_id, event_id, date, coalesce(label, source, doc_id) AS source FROM documents
+),
+firm AS (
+    SELECT doc_a AS doc_id, doc_b AS other_doc, claim_b AS other_claim, relation
+    FROM claim_pairs WHERE score >= 0.49
+    UNION ALL
+    SELECT doc_b, doc_a, claim_a, relation FROM claim_pairs WHERE score >= 0.49
+),
+facts AS (
+    SELECT doc_id, count(DISTINCT group_id) AS facts FROM claim_groups GROUP BY ALL
+),
+shared AS (
+    SELECT f.doc_id, f.other_doc,
+           count(DISTINCT g.group_id) AS shared_facts,
+           count(*) AS firm_pairs,
+           count(*) FILTER (WHERE f.relation = 'same') AS same,
+           count(*) FILTER (WHERE f.relation = 'aligned') AS aligned,
+           count(*) FILTER (WHERE f.relation = 'reworded') AS reworded,
+           count(*) FILTER (WHERE f.relation = 'elaborated') AS elaborated,
+           count(*) FILTER (WHERE f.relation = 'framed') AS framed,
+           count(*) FILTER (WHERE f.relation = 'conflict') AS conflict,
+           histogram(coalesce(f.relation, 'unrated')) AS relations
+    FROM firm f
+    LEFT JOIN claim_groups g ON g.claim_id = f.other_claim
+    GROUP BY ALL
+),
+missed AS (
+    SELECT o.missing_in_doc AS doc_id, o.doc_id AS other_doc,
+           count(DISTINCT coalesce(g.group_id, o.claim_id)) AS omissions
+    FROM omissions o
+    LEFT JOIN claim_groups g ON g.claim_id = o.claim_id
+    GROUP BY ALL
+)
+SELECT a.event_id,
+       a.date,
+       a.source,
+       a.doc_id,
+       b.source AS other_source,
+       b.doc_id AS other_doc,
+       coalesce(fa.facts, 0) AS facts,
+       coalesce(fb.facts, 0) AS other_facts,
+       coalesce(s.shared_facts, 0) AS shared_facts,
+       coalesce(s.shared_facts, 0) / nullif(fb.facts, 0) AS coverage,
+       coalesce(s.firm_pairs, 0) AS firm_pairs,
+       coalesce(s.same, 0) AS same,
+       coalesce(s.aligned, 0) AS aligned,
+       coalesce(s.reworded, 0) AS reworded,
+       coalesce(s.elaborated, 0) AS elaborated,
+       coalesce(s.framed, 0) AS framed,
+       coalesce(s.conflict, 0) AS conflict,
+       coalesce(s.relations, MAP {}::MAP(VARCHAR, UBIGINT)) AS relations,
+       coalesce(s.firm_pairs, 0) - coalesce(s.same, 0) - coalesce(s.aligned, 0) AS differing,
+       (coalesce(s.firm_pairs, 0) - coalesce(s.same, 0) - coalesce(s.aligned, 0))
+           / nullif(s.firm_pairs, 0) AS differing_share,
+       coalesce(m.omissions, 0) AS omissions
+FROM docs a
+JOIN docs b ON b.event_id = a.event_id AND b.doc_id <> a.doc_id
+LEFT JOIN facts fa ON fa.doc_id = a.doc_id
+LEFT JOIN facts fb ON fb.doc_id = b.doc_id
+LEFT JOIN shared s ON s.doc_id = a.doc_id AND s.other_doc = b.doc_id
+LEFT JOIN missed m ON m.doc_id = a.doc_id AND m.other_doc = b.doc_id;
+
+-- One row per source name (lower case; documents named alike in any case are one source): its events,
+-- documents and facts, and, summed over its rows of v_source_pair with another source, what the others
+-- tell, how much of it it tells too, its firm pairs and how many differ or conflict, its omissions.
+CREATE OR REPLACE VIEW v_source_profile AS
+WITH docs AS (
+    SELECT lower(coalesce(label, source, doc_id)) AS key, coalesce(label, source, doc_id) AS source,
+           doc_id, event_id, date
+    FROM documents
+),
+own AS (
+    SELECT d.key, min(d.source) AS source, count(DISTINCT d.event_id) AS events,
+           count(*) AS documents, min(d.date) AS first_date, max(d.date) AS last_date,
+           sum((SELECT count(DISTINCT g.group_id) FROM claim_groups g WHERE g.doc_id = d.doc_id))::BIGINT
+               AS facts
+    FROM docs d
+    GROUP BY d.key
+),
+pairs AS (
+    SELECT lower(source) AS key,
+           count(DISTINCT lower(other_source)) AS other_sources,
+           sum(other_facts)::BIGINT AS other_facts,
+           sum(shared_facts)::BIGINT AS shared_facts,
+           sum(firm_pairs)::BIGINT AS firm_pairs,
+           sum(differing)::BIGINT AS differing,
+           sum(conflict)::BIGINT AS conflicts,
+           sum(omissions)::BIGINT AS omissions
+    FROM v_source_pair
+    WHERE lower(other_source) <> lower(source)
+    GROUP BY ALL
+)
+SELECT o.source, o.events, o.documents, o.first_date, o.last_date, o.facts,
+       coalesce(p.other_sources, 0) AS other_sources,
+       coalesce(p.other_facts, 0) AS other_facts,
+       coalesce(p.shared_facts, 0) AS shared_facts,
+       coalesce(p.shared_facts, 0) / nullif(p.other_facts, 0) AS coverage,
+       coalesce(p.firm_pairs, 0) AS firm_pairs,
+       coalesce(p.differing, 0) AS differing,
+       coalesce(p.conflicts, 0) AS conflicts,
+       coalesce(p.omissions, 0) AS omissions
+FROM own o
+LEFT JOIN pairs p ON p.key = o.key;

@@ -48,22 +48,35 @@ def term_contrasts(documents: pl.DataFrame, config: DivergeConfig | None = None)
         pooled = Counter()
         for _, counts in docs:
             pooled.update(counts)
-        alpha = {w: config.prior_scale * c for w, c in pooled.items()}
-        a0 = sum(alpha.values())
-        n_all = sum(pooled.values())
         for doc_id, counts in docs:
-            n_i = sum(counts.values())
-            n_j = n_all - n_i
-            scored = []
-            for w, y_i in counts.items():
-                y_j = pooled[w] - y_i
-                a = alpha[w]
-                delta = math.log((y_i + a) / (n_i + a0 - y_i - a)) - math.log(
-                    (y_j + a) / (n_j + a0 - y_j - a)
-                )
-                z = delta / math.sqrt(1 / (y_i + a) + 1 / (y_j + a))
-                scored.append((z, delta, w, y_i))
-            scored.sort(key=lambda t: (-t[0], t[2]))
-            for z, delta, w, y_i in scored[: config.top_terms]:
-                rows.append((event_id, doc_id, w, y_i, round(delta, 6), round(z, 6)))
+            scored = log_odds(counts, pooled - counts, config.prior_scale)
+            for w, (delta, z) in scored[: config.top_terms]:
+                rows.append((event_id, doc_id, w, counts[w], round(delta, 6), round(z, 6)))
     return pl.DataFrame(rows, schema=TERM_CONTRASTS_SCHEMA, orient="row")
+
+
+def log_odds(
+    counts_i: Counter, counts_j: Counter, prior_scale: float = 1.0
+) -> list[tuple[object, tuple[float, float]]]:
+    """Monroe et al. (2008) log-odds ratio of each item of `counts_i` (one side's counts) against
+    `counts_j` (the other side's), with an informative Dirichlet prior alpha_w = prior_scale *
+    (the pooled count of w): [(item, (delta, z))], highest z first (ties by item). Items are any
+    hashable keys: terms, or (word, word) substitutions."""
+    pooled = counts_i + counts_j
+    alpha = {w: prior_scale * c for w, c in pooled.items()}
+    a0 = sum(alpha.values())
+    n_i = sum(counts_i.values())
+    n_j = sum(counts_j.values())
+    scored = []
+    for w, y_i in counts_i.items():
+        if y_i <= 0:
+            continue
+        y_j = counts_j.get(w, 0)
+        a = alpha[w]
+        delta = math.log((y_i + a) / (n_i + a0 - y_i - a)) - math.log(
+            (y_j + a) / (n_j + a0 - y_j - a)
+        )
+        z = delta / math.sqrt(1 / (y_i + a) + 1 / (y_j + a))
+        scored.append((w, (delta, z)))
+    scored.sort(key=lambda t: (-t[1][1], str(t[0])))
+    return scored

@@ -96,6 +96,7 @@ def write_reports(
             files[index] = _template().render(
                 index=True,
                 reports=reports,
+                profiles=profile_links(out),
                 title=title or "Reports",
                 generated=_now(),
                 colors=figures.STATUS_COLORS,
@@ -113,6 +114,13 @@ def write_reports(
             atomic.remove_empty(out)
         raise
     return paths
+
+
+def profile_links(out: Path) -> list[dict]:
+    """The source profile pages in `out`, for the index (compare/report/profile.py)."""
+    from compare.report.profile import profile_links as links
+
+    return links(out)
 
 
 def check_out(out: str | Path) -> None:
