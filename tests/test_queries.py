@@ -94,19 +94,26 @@ def test_query_runs_through_the_cli_with_the_columns_its_header_promises(sample_
     args = ["query", name, "--db", sample_store, "--format", "json"]
     if name == "claims_like":
         args += ["--param", "text=China supports Russia in protecting national stability"]
-    if (
-        name.startswith("source_") and name != "source_agreement"
-    ):  # a source profile's tables (issue 28)
+    if _profile_table(name):
         args += ["--param", "source=AFP"]
     result = cli(*args)
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     header = load_query(name).returns
     assert all(list(row) == header for row in rows)
-    params = {"vector": a_vector(sample_store)} if name == "claims_like" else {}
-    if name.startswith("source_") and name != "source_agreement":
-        params = {"source": "AFP"}
-    assert run_query(name, db=sample_store, params=params).columns == header
+    assert run_query(name, db=sample_store, params=_params(name, sample_store)).columns == header
+
+
+def _profile_table(name: str) -> bool:
+    """A source profile's table (issue 28): it needs `source`."""
+    return name.startswith("source_") and name != "source_agreement"
+
+
+def _params(name: str, db, source: str = "AFP") -> dict:
+    """What a query needs to run on `db`: a vector for claims_like, a source for a profile's."""
+    if name == "claims_like":
+        return {"vector": a_vector(db)}
+    return {"source": source} if _profile_table(name) else {}
 
 
 def test_every_query_runs_in_the_plain_duckdb_client_without_the_package(sample_store):
@@ -149,7 +156,7 @@ def test_queries_and_views_work_when_divergences_and_terms_are_filled(sample_cop
         return run_query(name, db=sample_copy, params=params)
 
     for name in NAMES:
-        run(name, **({"vector": a_vector(sample_copy)} if name == "claims_like" else {}))
+        run(name, **_params(name, sample_copy))
     numbers = run("conflicting_numbers").filter(pl.col("reason") == "test row")
     assert numbers.height == total["claim_pairs"]
     assert numbers["numbers_a"][0].to_list() == ["42"] and numbers["numbers_b"][0].to_list() == []
@@ -170,7 +177,7 @@ def test_queries_and_views_run_on_an_empty_store(tmp_path):
     store.open_store(db).close()
     for name in NAMES:
         params = {"vector": [0.6, 0.8]} if name == "claims_like" else {}
-        if name.startswith("source_") and name != "source_agreement":
+        if _profile_table(name):
             params = {"source": "anyone"}
         assert run_query(name, db=db, params=params).height == 0
     con = duckdb.connect(str(db), read_only=True)
