@@ -23,7 +23,7 @@ from compare.diverge.terms import log_odds, terms
 from compare.errors import InputError, StoreError
 from compare.query import load_query
 
-__all__ = ["profile", "source_names"]
+__all__ = ["profile", "public", "source_names"]
 
 MIN_Z = 1.96  # a term, substitution or theme word above this z is distinctive (about p < 0.05)
 TOP = 15  # rows of each ranked list
