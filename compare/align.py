@@ -95,11 +95,23 @@ class AlignConfig:
     story_threshold: float = 0.15
     story_overlap: float = 0.5
 
+    @classmethod
+    def for_model(cls, key: str | None) -> AlignConfig:
+        """The calibration for the model whose cache key (or name) is `key`: a model whose scores
+        mean something else than MiniLM's has its own (MODEL_CONFIGS), the rest take the defaults."""
+        name = (key or "").rsplit("@", 1)[0]
+        return MODEL_CONFIGS.get(name) or cls()
+
     def __post_init__(self):
         if not 0.0 <= self.dense_weight <= 1.0 or self.neighbours < 1:
             raise ValueError(
                 f"AlignConfig needs 0 <= dense_weight <= 1 and neighbours >= 1, got {self}"
             )
+
+
+# Per-model calibrations (model name -> constants), each chosen on readouts DEV with that model and
+# checked leave-one-event-out like the defaults; see docs/models.md.
+MODEL_CONFIGS: dict[str, AlignConfig] = {}
 
 
 @dataclass
