@@ -176,9 +176,7 @@ class ModelChoice:
 
     @cached_property
     def multilingual(self):
-        from compare.embed import load_embedder
-
-        return load_embedder(self.multilingual_name) if self.multilingual_name else None
+        return package_model(self.multilingual_name) if self.multilingual_name else None
 
     def pick(self, langs: Iterable[str | None]) -> tuple[object, str]:
         """(embedder, reason) for an event whose documents are in `langs`."""

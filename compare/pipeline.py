@@ -319,7 +319,7 @@ def compare_event(
     """Align and diverge the claims of one event (or several: each is compared on its own);
     `vectors[i]` embeds `claims[i]`. Pure, no store. `contrasts=False` leaves term_contrasts
     empty (the evaluators do not score them)."""
-    aligned = align(claims, vectors, config or AlignConfig())
+    aligned = align(_with_lang(claims, documents), vectors, config or AlignConfig())
     diverge_config = diverge_config or DivergeConfig()
     divergences = diverge(documents, claims, aligned.claim_pairs, diverge_config)
     return {
@@ -331,6 +331,16 @@ def compare_event(
         if contrasts
         else pl.DataFrame(schema=TERM_CONTRASTS_SCHEMA),
     }
+
+
+def _with_lang(claims: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
+    """`claims` with their document's `lang` (the aligner pairs second counterparts only within
+    one language), row order kept."""
+    if "lang" in claims.columns or "lang" not in documents.columns or claims.height == 0:
+        return claims
+    return claims.join(
+        documents.select("doc_id", "lang"), on="doc_id", how="left", maintain_order="left"
+    )
 
 
 def _contrastable(documents: pl.DataFrame) -> pl.DataFrame:
