@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from compare import store
 from compare.cli import main
-from compare.embed import bundled_model_path, load_embedder
+from compare.embed import load_embedder
 from compare.lang import language_notes
 from compare.models import MULTILINGUAL, ModelChoice, UniversalSentenceEncoder, choose
 from compare.pipeline import ingest_into
@@ -145,12 +145,12 @@ def test_wang_lavrov_pairs_shared_points_across_languages_and_no_one_sided_claim
 def test_model_forces_one_model_everywhere(tmp_path):
     # (tests/test_multilingual.py checks the warning this run prints)
     db = tmp_path / "f.duckdb"
-    summary, _ = run(
+    run(
         str(EVENT), "--db", str(db), "--out", str(tmp_path / "r"), "--model", MULTILINGUAL
     )
     ((model, reason),) = event_models(db).values()
     assert model.startswith(f"{MULTILINGUAL}@") and reason == "forced (--model)"
-    summary, _ = run(
+    run(
         str(EVENTS / "wagner-2023"),
         "--db",
         str(db),
