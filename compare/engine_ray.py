@@ -96,7 +96,10 @@ def align_store_ray(
             shards = write_texts_to_embed(con, model.key, part / "claims", part / "to_embed")
             if shards:
                 embed_on_ray(ray, con, model, part / "to_embed", workers=workers, progress=progress)
-            configs = (config or AlignConfig.for_model(model.key), diverge_config or DivergeConfig())
+            configs = (
+                config or AlignConfig.for_model(model.key),
+                diverge_config or DivergeConfig(),
+            )
             compare_on_ray(ray, con, model.key, members, configs, summary, reasons)
     shutil.rmtree(work, ignore_errors=True)
     summary.embedded = _count(con, "embeddings") - before

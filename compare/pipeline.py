@@ -256,7 +256,9 @@ def align_store(
     summary = AlignSummary()
     cached_before = _cached(con)
     with stage(progress, "align", total=len(events), unit="events") as shown:
-        distinct = cached = embedded = 0  # vectors read from the cache: distinct texts not embedded now
+        distinct = cached = embedded = (
+            0  # vectors read from the cache: distinct texts not embedded now
+        )
         for model, members, reasons in models_by_event(con, events, embedder):
             counting = CountingEmbedder(model, shown, count="embedded")
             event_config = config or AlignConfig.for_model(model.key)

@@ -145,9 +145,7 @@ def test_wang_lavrov_pairs_shared_points_across_languages_and_no_one_sided_claim
 def test_model_forces_one_model_everywhere(tmp_path):
     # (tests/test_multilingual.py checks the warning this run prints)
     db = tmp_path / "f.duckdb"
-    run(
-        str(EVENT), "--db", str(db), "--out", str(tmp_path / "r"), "--model", MULTILINGUAL
-    )
+    run(str(EVENT), "--db", str(db), "--out", str(tmp_path / "r"), "--model", MULTILINGUAL)
     ((model, reason),) = event_models(db).values()
     assert model.startswith(f"{MULTILINGUAL}@") and reason == "forced (--model)"
     run(
