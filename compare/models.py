@@ -190,9 +190,6 @@ class ModelChoice:
             return self.default, f"default (documents in {', '.join(sorted(known))})"
         return self.multilingual, f"multilingual (documents in {', '.join(other)})"
 
-    def languages_for(self, embedder) -> frozenset[str] | None:
-        return getattr(embedder, "languages", None)
-
 
 def event_languages(con, events: Iterable[str]) -> dict[str, list[str | None]]:
     """event_id -> the `lang` of each of its stored documents."""
