@@ -18,9 +18,11 @@ from click.testing import CliRunner
 from compare import store
 from compare.cli import main
 from compare.embed import load_embedder
+from compare.errors import InputError
 from compare.lang import language_notes
 from compare.models import MULTILINGUAL, ModelChoice, UniversalSentenceEncoder, choose
 from compare.pipeline import ingest_into
+from compare.query import run_query
 from tests.conftest import EVENTS, eval_json, write
 
 EVENT = EVENTS / "wang-lavrov-2024"
@@ -196,3 +198,10 @@ def test_group_auto_puts_the_three_accounts_of_the_call_in_one_event(tmp_path):
     call = next(e for e, paths in rows if "wang-lavrov-2024" in paths[0])
     assert models[call][0].startswith(f"{MULTILINGUAL}@")
     assert sum(m.startswith("all-MiniLM-L6-v2@") for m, _ in models.values()) == 2
+    # claims_like embeds the search text with the event's model; two models never mix
+    db = tmp_path / "g.duckdb"
+    with pytest.raises(InputError, match="embedded with 2 models"):
+        run_query("claims_like", db=db, params={"text": "Ukraine"})
+    found = run_query("claims_like", db=db, event_id=call, params={"text": "Украина", "top": 3})
+    assert set(found["event_id"]) == {call} and found.height == 3
+    assert any("乌克兰" in text for text in found["text"])  # a Chinese claim found by Russian
