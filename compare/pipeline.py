@@ -325,7 +325,9 @@ def compare_event(
     diverge_config = diverge_config or DivergeConfig()
     divergences = diverge(documents, claims, aligned.claim_pairs, diverge_config)
     return {
-        "claim_pairs": relations(aligned.claim_pairs, divergences),
+        "claim_pairs": relations(
+            aligned.claim_pairs, divergences, diverge_config, _languages(documents)
+        ),
         "claim_groups": aligned.claim_groups,
         "omissions": rate_omissions(claims, aligned.omissions),
         "divergences": divergences,
@@ -343,6 +345,12 @@ def _with_lang(claims: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
     return claims.join(
         documents.select("doc_id", "lang"), on="doc_id", how="left", maintain_order="left"
     )
+
+
+def _languages(documents: pl.DataFrame) -> dict[str, str | None]:
+    if "lang" not in documents.columns:
+        return {}
+    return dict(documents.select("doc_id", "lang").iter_rows())
 
 
 def _contrastable(documents: pl.DataFrame) -> pl.DataFrame:

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS claim_pairs (
     cosine   DOUBLE NOT NULL,            -- embedding cosine
     lexical  DOUBLE NOT NULL,            -- content-word overlap
     method   VARCHAR NOT NULL,           -- how it was accepted
-    relation VARCHAR,                    -- same, reworded, framed, conflict, elaborated (diverge stage)
+    relation VARCHAR,                    -- same, aligned, reworded, elaborated, framed, conflict (diverge stage)
     PRIMARY KEY (claim_a, claim_b)
 );
 

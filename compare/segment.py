@@ -415,6 +415,12 @@ def attribute(sentence: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def reporting_verbs() -> frozenset[str]:
+    """The verbs that attribute a claim ("said", "added", "told"), lower case."""
+    lex = _lexicon()
+    return frozenset(v.casefold() for v in lex["verbs"] + lex["inverted_verbs"])
+
+
 def _continues_quote(previous: str, sentence: str) -> bool:
     """A quote that goes on from an attributed sentence: '"We will win," she said. "Soon."',
     or a quotation the previous sentence opened and did not close."""

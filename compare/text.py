@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -113,6 +114,7 @@ _VERB_SUFFIXES = (
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def verb_stem(tok: str) -> str:
     """The divergence finder's stemmer: possessive dropped, then the first of 13 suffixes
     (-ising/-izing ... -s, -e) whose removal leaves at least 4 letters ('criticised' ~ 'criticize')."""

@@ -17,7 +17,6 @@ from compare.diverge import (
     diverge,
     parse_number,
     rate_omissions,
-    relation_of,
     relations,
     term_contrasts,
     terms,
@@ -38,9 +37,11 @@ MOSCOW = (
 )
 
 
-def _doc(doc_id: str, text: str, source: str) -> dict:
+def _doc(doc_id: str, text: str, source: str, lang: str | None = None) -> dict:
     row = dict.fromkeys(DOCUMENTS_SCHEMA)
-    row.update(doc_id=doc_id, event_id="ev", source=source, text=text, content_sha256=doc_id)
+    row.update(
+        doc_id=doc_id, event_id="ev", source=source, text=text, content_sha256=doc_id, lang=lang
+    )
     return row
 
 
@@ -73,11 +74,16 @@ def run(
     doc_b: str | None = None,
     source_a: str = "Source A",
     source_b: str = "Source B",
+    pair_score: float = 0.8,
+    lang_a: str | None = None,
+    lang_b: str | None = None,
 ) -> dict[str, dict]:
-    """diverge() on one aligned pair; the claims sit in doc_a / doc_b (default: the claim alone)."""
+    """diverge() on one aligned pair; the claims sit in doc_a / doc_b (default: the claim alone).
+    The pair's relation, as `relations` gives it, is `run.last_relation`."""
     doc_a, doc_b = doc_a or text_a, doc_b or text_b
     documents = pl.DataFrame(
-        [_doc("da", doc_a, source_a), _doc("db", doc_b, source_b)], schema=DOCUMENTS_SCHEMA
+        [_doc("da", doc_a, source_a, lang_a), _doc("db", doc_b, source_b, lang_b)],
+        schema=DOCUMENTS_SCHEMA,
     )
     claims = pl.DataFrame(
         [
@@ -87,12 +93,14 @@ def run(
         schema=CLAIMS_SCHEMA,
     )
     pairs = pl.DataFrame(
-        [("ev", "ca", "cb", "da", "db", 0.8, 1.5, 0.8, 0.5, "test", None)],
+        [("ev", "ca", "cb", "da", "db", pair_score, 1.5, 0.8, 0.5, "test", None)],
         schema=CLAIM_PAIRS_SCHEMA,
         orient="row",
     )
     result = diverge(documents, claims, pairs)
     assert result.schema == pl.Schema(DIVERGENCES_SCHEMA)
+    languages = {"da": lang_a, "db": lang_b}
+    run.last_relation = relations(pairs, result, languages=languages)["relation"].item()
     out = {}
     for row in result.iter_rows(named=True):
         assert row["kind"] in KINDS
@@ -441,6 +449,18 @@ def test_negation_passes_through_plans_to():
     assert evidence(found["negation"], "b") == ["no"]
 
 
+def test_a_denial_bears_on_what_it_denies_not_on_its_neighbours():
+    head = "ISIS beheaded the Kurdish fighter Rehana in Kobani."
+    found = run(head, "Activists denied that the fighter Rehana was beheaded in Kobani.")
+    assert evidence(found["negation"], "b") == ["denied"]
+    found = run(
+        head,
+        "The Kurdish fighter Rehana was beheaded in Kobani, while officials denied reports of "
+        "a new offensive.",
+    )
+    assert "negation" not in found
+
+
 def test_negation_opposite_words_fire():
     found = run("The fighter is alive, her friends said.", "The fighter is dead, ISIS said.")
     assert evidence(found["negation"], "a") == ["alive"]
@@ -453,7 +473,7 @@ def test_negation_opposite_words_fire():
 def relation(text_a: str, text_b: str, **kw) -> tuple[str, dict]:
     """The pair's relation (as `relations` derives it from diverge's rows) and the rows."""
     found = run(text_a, text_b, **kw)
-    return relation_of(found), found
+    return run.last_relation, found
 
 
 @pytest.mark.parametrize(
@@ -522,6 +542,67 @@ def test_framed_by_a_loaded_word_and_by_distancing():
     assert rel == "framed" and "distancing" in found["framing"]["reason"]
 
 
+def test_regime_and_government_are_one_speaker_named_two_ways():
+    rel, found = relation(
+        "The regime said the elections would be held in May.",
+        "The government said the elections would be held in May.",
+        speaker_a="The regime",
+        speaker_b="The government",
+    )
+    assert "speaker" not in found
+    assert evidence(found["framing"], "a") == ["regime"]
+    assert rel == "framed"
+
+
+def test_framed_only_when_the_framing_singles_something_out():
+    """A framing row on a loosely aligned pair, a mild connotation, another speaker or a hedge
+    stay rows of their own; the pair is not `framed` by them."""
+    loaded = ("Wagner staged an armed rebellion in Russia.", "Wagner staged a mutiny in Russia.")
+    assert relation(*loaded)[0] == "framed"
+    rel, found = relation(*loaded, pair_score=0.3)
+    assert "framing" in found and rel in ("elaborated", "reworded")
+    rel, found = relation(
+        "The minister praised the plan on Monday.", "The minister discussed the plan on Monday."
+    )
+    assert "connotation" in found["framing"]["reason"] and found["framing"]["score"] < 0.75
+    assert rel != "framed"
+    rel, found = relation(
+        "The talks were useful, Qin Gang said.",
+        "The talks were useful, Antony Blinken said.",
+        speaker_a="Qin Gang",
+        speaker_b="Antony Blinken",
+    )
+    assert "speaker" in found and rel != "framed"
+    rel, found = relation("Prices may rise next year.", "Prices will rise next year.")
+    assert "hedging" in found and rel != "framed"
+
+
+def test_a_wire_crediting_the_readouts_own_source_is_no_distancing():
+    readout = "Xi said Taiwan is the most sensitive issue in the relationship."
+    beijing = "Ministry of Foreign Affairs of the People's Republic of China"
+    for credited, framed in (("Chinese state media", False), ("Russian state media", True)):
+        wire = f"Xi said Taiwan is the most sensitive issue in the relationship, according to {credited}."
+        found = run(readout, wire, source_a=beijing, source_b="Wire")
+        assert ("framing" in found) == framed, credited
+
+
+def test_a_wire_quoting_the_readout_adds_no_detail_by_crediting_it():
+    moscow = "Ministry of Foreign Affairs of the Russian Federation"
+    readout = "The Chinese side expressed support for the efforts of the Russian leadership."
+    quoted = (
+        'In its readout of the talks, Moscow said Beijing had "expressed support for the efforts '
+        'of the Russian leadership."'
+    )
+    rel, found = relation(readout, quoted, speaker_b="Moscow", source_a=moscow, source_b="AFP")
+    assert rel == "same" and found == {}
+    said = "The Chinese side expressed support for the Russian leadership, Moscow said on Sunday."
+    rel, found = relation(readout, said, speaker_b="Moscow", source_a=moscow, source_b="AFP")
+    assert "elaborated" not in found or "Moscow" not in found["elaborated"]["reason"]
+    # crediting someone else is no frame: what it adds still counts
+    rel, found = relation(readout, quoted, speaker_b="Kyiv", source_a=moscow, source_b="AFP")
+    assert rel == "elaborated"
+
+
 def test_conflict_outranks_framing():
     rel, _ = relation("Troops left on June 24 after the mutiny.", "Troops left on June 26.")
     assert rel == "conflict"
@@ -576,10 +657,10 @@ def test_number_words_are_whole_words():
 
 
 def test_reason_quotes_end_on_a_whole_word():
-    from compare.diverge.kinds import _short
+    from compare.diverge.evidence import short
 
     long = "friendly neighbor and comprehensive strategic partner of coordination for the new era"
-    cut = _short(long)
+    cut = short(long)
     assert cut.endswith("…") and long.startswith(cut[:-1]) and long[len(cut) - 1] == " "
 
 
@@ -655,12 +736,12 @@ def test_substitutions_pair_the_words_that_stand_for_each_other():
 def test_a_large_valence_shift_is_framed_with_the_loaded_words_as_evidence():
     found = run(
         "The senator praised the new tax plan on Monday.",
-        "The senator attacked the new tax plan on Monday.",
+        "The senator despised the new tax plan on Monday.",
     )
-    assert relation_of(found) == "framed"
+    assert run.last_relation == "framed"
     row = found["framing"]
     assert [t for *_, t in json.loads(row["evidence_a"])] == ["praised"]
-    assert [t for *_, t in json.loads(row["evidence_b"])] == ["attacked"]
+    assert [t for *_, t in json.loads(row["evidence_b"])] == ["despised"]
     assert "connotation" in row["reason"] and 0 < row["salience"] <= 1
 
 
@@ -707,3 +788,70 @@ def test_courtesy_formulae_are_no_framing():
         "The senator attacked the new tax plan on Monday.",
     )
     assert "framing" in found
+
+
+# --- two languages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024年3月12日，外交部长王毅同拉夫罗夫通电话。", [("date", (3, 12, 2024))]),
+        ("12 марта 2024 г. состоялся разговор.", [("date", (3, 12, 2024))]),
+        ("援助225万美元，三千五百人，十二名，增长15%。", None),
+        ("Выделено 225 млн долларов и 2,5 тыс. тонн, рост на 15 процентов.", None),
+        ("一带一路，统一，十分重要。", []),
+    ],
+)
+def test_numbers_read_without_english_words(text, expected):
+    from compare.diverge.numbers import neutral_quantities
+
+    found = [(q.kind, q.value) for q in neutral_quantities(text)]
+    if expected is not None:
+        assert found == expected
+    elif "万" in text:
+        assert found == [
+            ("count", 2_250_000.0),
+            ("count", 3500.0),
+            ("count", 12.0),
+            ("percent", 15.0),
+        ]
+    else:
+        assert found == [("count", 225_000_000.0), ("count", 2500.0), ("percent", 15.0)]
+
+
+def test_two_languages_compare_numbers_only():
+    zh = "2024年3月12日，外交部长王毅应约同俄罗斯外长拉夫罗夫通电话。"
+    ru = "12 марта состоялся телефонный разговор Лаврова с Ван И."
+    en = "Wang Yi and Sergei Lavrov may have spoken by phone on March 12, a so-called call."
+    for a, b, la, lb in ((zh, ru, "zh", "ru"), (zh, en, "zh", "en"), (ru, en, "ru", "en")):
+        found = run(a, b, lang_a=la, lang_b=lb)
+        assert found == {} and run.last_relation == "aligned", (la, lb)  # no hedge, no framing
+    found = run(zh, en.replace("March 12", "March 13"), lang_a="zh", lang_b="en")
+    assert set(found) == {"number"} and run.last_relation == "conflict"
+    assert evidence(found["number"], "a") == ["2024年3月12日"]
+    found = run(
+        "Россия выделит 250 млн долларов.",
+        "Russia will give $225 million.",
+        lang_a="ru",
+        lang_b="en",
+    )
+    assert evidence(found["number"], "a") == ["250 млн"]
+    found = run("中方将提供2.25亿美元。", "China will give $225 million.", lang_a="zh", lang_b="en")
+    assert found == {} and run.last_relation == "aligned"
+    # one language (or an unknown one): compared as always
+    found = run(en, "Wang Yi and Sergei Lavrov spoke by phone on March 12.", lang_a="en")
+    assert "hedging" in found or "framing" in found
+
+
+def test_term_contrasts_of_russian_documents():
+    docs = pl.DataFrame(
+        [
+            _doc("r1", "Министры обсудили ситуацию вокруг Украины и переговоры.", "A", "ru"),
+            _doc("r2", "Министры обсудили сотрудничество в ООН и БРИКС.", "B", "ru"),
+        ],
+        schema=DOCUMENTS_SCHEMA,
+    )
+    rows = term_contrasts(docs)
+    assert set(rows.filter(pl.col("doc_id") == "r2")["term"]) >= {"оон", "брикс"}
+    assert "и" not in set(rows["term"])

@@ -115,9 +115,22 @@ def test_no_connotation_row_between_two_courtesy_formulae(sample):
     was a framing row; both sides are diplomatic courtesy (compare/data/courtesy.txt)."""
     import re
 
-    from compare.diverge.kinds import _courtesy_re
+    from compare.diverge.framing import courtesy_re
 
     _, rows, _, _ = sample
     for r in rows.filter(rows["reason"].str.contains("connotation")).iter_rows(named=True):
         quoted = [q.rstrip("…") for q in re.findall(r'"([^"]+)"', r["reason"])]
-        assert not all(_courtesy_re().search(q.lower()) for q in quoted), r["reason"]
+        assert not all(courtesy_re().search(q.lower()) for q in quoted), r["reason"]
+
+
+def test_stability_pair_of_beijing_and_afp_is_elaborated_not_framed(sample_store):
+    """The must-show pair behind the first screen: Beijing's and AFP's stability wordings."""
+    with store.open_store(sample_store, read_only=True) as con:
+        rows = con.execute(
+            """SELECT p.relation FROM claim_pairs p
+               JOIN documents da ON da.doc_id = p.doc_a JOIN documents db ON db.doc_id = p.doc_b
+               JOIN claims ca ON ca.claim_id = p.claim_a JOIN claims cb ON cb.claim_id = p.claim_b
+               WHERE list_sort([da.label, db.label]) = ['AFP', 'Beijing (MFA)']
+                 AND ca.text LIKE '%national stability%' AND cb.text LIKE '%national stability%'"""
+        ).fetchall()
+    assert rows == [("elaborated",)]

@@ -75,6 +75,22 @@ def test_write_reports_one_file_per_event_and_an_index(report_store, tmp_path):
     assert "<script" not in index and XSS_IMG not in index
 
 
+def test_counts_read_as_english_on_every_page(report_store, tmp_path):
+    """Issue 25: "1 document", "2 documents", never "1 documents" or "3 document", on the
+    pages of one document (lonely), eight (summit) and the index."""
+    import html
+    import re
+
+    nouns = r"(?:document|fact|source|claim|event report|more document|pair|omission)"
+    for path in write_reports(db=report_store, out=tmp_path / "out"):
+        page = re.sub(r"<(script|style)\b.*?</\1>", " ", path.read_text(), flags=re.DOTALL)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+        text = re.sub(r"\s+", " ", text)
+        assert not re.search(rf"(?<![\d.,])1 {nouns}s\b", text), path.name
+        assert not re.search(rf"(?<![\d.,])(?:[02-9]|\d{{2,}}) {nouns}\b(?!s)", text), path.name
+    assert "3 event reports" in text  # the index comes last
+
+
 def test_index_also_lists_reports_already_in_the_out_folder(report_store, tmp_path):
     assert [p.name for p in write_reports(db=report_store, events=["summit"], out=tmp_path)] == [
         "summit.html"
@@ -461,12 +477,12 @@ def test_coverage_matrix_cells_hover_and_anchors():
         }
     )
     trace = figures.coverage_matrix(cells, ["A", "B"], ["F1 · a", "F2 · b"]).to_dict()["data"][0]
-    assert array(trace["z"]).tolist() == [[2, 6], [1, 0]]
+    assert array(trace["z"]).tolist() == [[2, 7], [1, 0]]  # STATUSES: same 2, conflict 7
     assert trace["y"] == ["F1 · a", "F2 · b"] and trace["x"] == ["A", "B"]
     assert trace["hovertext"][0][0] == "Forty &lt;b&gt;men&lt;/b&gt;"
     assert trace["text"][1][1] == "absent" and trace["hovertext"][1][1] == ""
     assert trace["customdata"][1][0] == "g-2"
-    assert trace["zmin"] == -0.5 and trace["zmax"] == 6.5
+    assert trace["zmin"] == -0.5 and trace["zmax"] == 7.5
 
 
 def test_distinctive_terms_one_panel_per_document():

@@ -202,11 +202,12 @@ FIRST_SCREEN = """() => {
     const r = range.getBoundingClientRect();
     if (r.height && r.bottom > 0 && r.top < 900) seen.push(n.textContent);
   }
-  const reasons = [];
+  const reasons = [], below = [];
   for (const li of document.querySelectorAll('#what-differs .why li')) {
-    if (!top(li)) continue;
     const claims = Array.from(li.closest('.diff').querySelectorAll('.wording p')).map(text);
-    reasons.push({reason: text(li), claims});
+    const badge = li.querySelector('.badge');
+    const item = {reason: text(li), claims, relation: badge ? text(badge) : ''};
+    if (top(li)) reasons.push(item); else below.push(item);
   }
   for (const li of document.querySelectorAll('#what-differs .omits li')) {
     const why = li.querySelector(':scope > .meta');
@@ -215,7 +216,7 @@ FIRST_SCREEN = """() => {
   }
   const labels = Array.from(document.querySelectorAll('.doc-name')).filter(top)
     .map(e => ({label: text(e), full: e.title}));
-  return {text: seen.join(' ').replace(/\\s+/g, ' '), reasons, labels};
+  return {text: seen.join(' ').replace(/\\s+/g, ' '), reasons, labels, below};
 }"""
 
 
@@ -273,8 +274,27 @@ def test_first_screen_reads_cleanly(browser, three_sample_reports):
         for item in seen["reasons"]:
             for quote in re.findall(r'"([^"]*)"', item["reason"]):
                 assert not _not_whole(quote, item["claims"]), (report.name, quote, item)
+        for item in seen["reasons"] + seen["below"]:
+            # `framed` only by a framing row, never by an elaboration or a wire's credit
+            if item.get("relation") == "framed":
+                assert "framing (" in item["reason"], (report.name, item)
+            if "framing (connotation)" in item["reason"]:
+                assert not _courtesy_both(item["reason"]), (report.name, item)
+            stability = any("national stability" in c for c in item["claims"])
+            if stability and "Beijing" in item["reason"] and "AFP" in item["reason"]:
+                assert item.get("relation") != "framed", item
         assert opened.problems == []
         opened.page.close()
+
+
+def _courtesy_both(reason: str) -> bool:
+    """A connotation reason whose two quoted sides are both diplomatic courtesy formulae."""
+    import re
+
+    from compare.diverge.framing import courtesy_re
+
+    quotes = re.findall(r'"([^"]*)" \([+-]\d', reason)
+    return len(quotes) == 2 and all(courtesy_re().search(q.lower()) for q in quotes)
 
 
 def test_index_links_every_report(browser, sample_reports):

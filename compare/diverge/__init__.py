@@ -16,9 +16,11 @@ the highlighted words:
 - elaborated: one side adds detail (its words beyond those the other side has, which it mostly holds).
 - reworded: the same point in other words; the evidence is the replaced runs of a word-level diff.
 
-`relations(claim_pairs, divergences)` gives each pair one relation from its rows, by precedence
-conflict (number, entity, negation) > framed (speaker, hedging, framing) > elaborated > reworded >
-same (no row: no difference once equivalent forms are normalised). `rate_omissions` weighs what
+`relations(claim_pairs, divergences, config)` gives each pair one relation from its rows, by
+precedence conflict (number, entity, negation) > framed (a framing row that singles something out:
+on a firmly aligned pair, a lexicon cue or a strong connotation) > elaborated > reworded (also
+speaker, hedging and weaker framing rows: they stay rows of their own) > same (no row: no
+difference once equivalent forms are normalised). `rate_omissions` weighs what
 an omission leaves out. Where each source leads (emphasis) is not a per-pair row; a per-document
 view of it is left for later.
 
@@ -31,9 +33,12 @@ event: the log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi 
 the prior being the event's pooled counts, with z-scores; the top terms by z are kept per document.
 
 The package follows the steps: `lexicon` (the data files as patterns), `numbers`, `entities` and
-`words` (what a text holds), `claim` (one claim read once), `diff` (two claims' changed words), `substitutions` (which changed words stand for which), `kinds` (two claims compared, one
-function per kind, and the relation), `omissions` (omission salience), `terms` (term contrasts),
-`config` (schemas, kinds, relations, saliences, thresholds).
+`words` (what a text holds), `claim` (one claim read once), `diff` (two claims' changed words),
+`substitutions` (which changed words stand for which), `kinds` (two claims compared: the wording
+kinds and the relation), with one module per family of kinds (`conflicts`: number, entity,
+negation; `speakers`; `framing`: framing and hedging) and `evidence` (spans and quotes for
+reasons), `omissions` (omission salience), `terms` (term contrasts), `config` (schemas, kinds,
+relations, saliences, thresholds).
 """
 
 from __future__ import annotations
@@ -51,12 +56,14 @@ from compare.diverge.config import (
     TERM_CONTRASTS_SCHEMA,
     DivergeConfig,
 )
+from compare.diverge.conflicts import across_languages
 from compare.diverge.entities import merge_links, title_links_cached
 from compare.diverge.kinds import compare_claims, relation_of
 from compare.diverge.lexicon import Span
 from compare.diverge.numbers import parse_number
 from compare.diverge.omissions import rate_omissions
 from compare.diverge.terms import term_contrasts, terms
+from compare.lang import base
 from compare.text import document_labels
 
 
@@ -99,11 +106,9 @@ def diverge(
     for pair in claim_pairs.iter_rows(named=True):
         a, b = get(pair["claim_a"]), get(pair["claim_b"])
         links = merge_links(corefs[a.doc_id], corefs[b.doc_id])
-        belief = min(
-            1.0, (pair.get("score") or config.certain_pair_score) / config.certain_pair_score
-        )
+        sure = belief(pair.get("score"), config)
         for kind, score, reason, ev_a, ev_b, salience in compare_claims(a, b, links, config):
-            if belief < LOOSE_PAIR:
+            if sure < LOOSE_PAIR:
                 reason += " (the two claims are only loosely aligned)"
             rows.append(
                 (
@@ -115,7 +120,7 @@ def diverge(
                     reason,
                     _json(ev_a),
                     _json(ev_b),
-                    round(salience * belief, 3),
+                    round(salience * sure, 3),
                 )
             )
     return pl.DataFrame(rows, schema=DIVERGENCES_SCHEMA, orient="row")
@@ -124,16 +129,39 @@ def diverge(
 LOOSE_PAIR = 0.7  # below this share of a certain pair's score, the reason says the pair is loose
 
 
-def relations(claim_pairs: pl.DataFrame, divergences: pl.DataFrame) -> pl.DataFrame:
-    """`claim_pairs` with `relation` set from each pair's divergence kinds (`same` when none)."""
+def relations(
+    claim_pairs: pl.DataFrame,
+    divergences: pl.DataFrame,
+    config: DivergeConfig | None = None,
+    languages: dict[str, str | None] | None = None,
+) -> pl.DataFrame:
+    """`claim_pairs` with `relation` set from each pair's divergence kinds (`same` when none). A
+    framing row makes the pair `framed` only when it singles something out: the pair is firmly
+    aligned (its belief, which scales every row's salience, at least LOOSE_PAIR) and the row is a
+    lexicon cue or a connotation of strength `config.framed_strength`; else it counts as a
+    rewording (BASIL DEV, DivergeConfig)."""
+    config = config or DivergeConfig()
     kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for a, b, kind in divergences.select("claim_a", "claim_b", "kind").iter_rows():
-        kinds[(a, b)].add(kind)
-    rel = [
-        relation_of(kinds.get((a, b), ()))
-        for a, b in claim_pairs.select("claim_a", "claim_b").iter_rows()
-    ]
+    for a, b, kind, score in divergences.select("claim_a", "claim_b", "kind", "score").iter_rows():
+        weak = kind == "framing" and score < config.framed_strength
+        kinds[(a, b)].add("reworded" if weak else kind)
+    languages = {d: base(lang) for d, lang in (languages or {}).items()}
+    rel = []
+    rows = claim_pairs.select("claim_a", "claim_b", "doc_a", "doc_b", "score").iter_rows()
+    for a, b, doc_a, doc_b, score in rows:
+        found = kinds.get((a, b), set())
+        if belief(score, config) < LOOSE_PAIR and "framing" in found:
+            found = (found - {"framing"}) | {"reworded"}
+        relation = relation_of(found)
+        if relation == "same" and across_languages(languages.get(doc_a), languages.get(doc_b)):
+            relation = "aligned"  # told in two languages: the wording was not compared
+        rel.append(relation)
     return claim_pairs.with_columns(pl.Series("relation", rel, dtype=pl.String))
+
+
+def belief(pair_score: float | None, config: DivergeConfig) -> float:
+    """How far a difference on this pair can be believed: min(1, score / certain_pair_score)."""
+    return min(1.0, (pair_score or config.certain_pair_score) / config.certain_pair_score)
 
 
 def _json(spans: list[Span]) -> str:

@@ -9,8 +9,9 @@ from functools import lru_cache
 
 from compare.diverge.entities import Mention, mentions
 from compare.diverge.lexicon import WORD, Span, lex
-from compare.diverge.numbers import Quantity, quantities
+from compare.diverge.numbers import Quantity, neutral_quantities, quantities
 from compare.diverge.words import content_words
+from compare.lang import base
 from compare.text import LABEL_WIDTH, cut_words
 
 
@@ -25,6 +26,7 @@ class Claim:
     subject: str | None
     rel_pos: float  # where the claim starts in its document, 0 = first character
     doc_text: str = ""
+    lang: str | None = None  # the document's language ('zh', 'en'), None when unknown
     words: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, match key)
     mentions: list[Mention] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
@@ -47,6 +49,7 @@ def analyse(row: dict, doc: dict) -> Claim:
         subject=row.get("reported_subject"),
         rel_pos=(row["char_start"] / len(doc_text)) if doc_text else 0.0,
         doc_text=doc_text,
+        lang=base(doc.get("lang")),
     )
     (
         claim.quantities,
@@ -56,14 +59,15 @@ def analyse(row: dict, doc: dict) -> Claim:
         claim.tentative,
         claim.firm,
         claim.negations,
-    ) = _read(text, doc_text)
+    ) = _read(text, doc_text, claim.lang)
     return claim
 
 
 @lru_cache(maxsize=65536)
-def _read(text: str, doc_text: str) -> tuple:
-    """What a claim's text says, cached: the same sentence recurs across events (wire copy)."""
-    quants = quantities(text)
+def _read(text: str, doc_text: str, lang: str | None) -> tuple:
+    """What a claim's text says, cached: the same sentence recurs across events (wire copy).
+    Numbers are read with English words for English (or unknown) text, else language-neutrally."""
+    quants = quantities(text) if lang in (None, "en") else neutral_quantities(text)
     ments = mentions(text, doc_text)
     taken = [(q.start, q.end) for q in quants]
     low = text.lower()

@@ -28,14 +28,15 @@ TERM_CONTRASTS_SCHEMA = {
 # Ordered by how much they matter to a reader: conflicts first, rewordings last.
 KINDS = ("number", "entity", "negation", "speaker", "hedging", "framing", "elaborated", "reworded")
 # The relation of an aligned pair is the first of RELATIONS any of its kinds maps to, else `same`.
-RELATIONS = ("conflict", "framed", "elaborated", "reworded", "same")
+# `aligned`: two claims in two languages with no conflicting number: the wording was not compared.
+RELATIONS = ("conflict", "framed", "elaborated", "reworded", "aligned", "same")
 RELATION_OF_KIND = {
     "number": "conflict",
     "entity": "conflict",
     "negation": "conflict",
-    "speaker": "framed",
-    "hedging": "framed",
-    "framing": "framed",
+    "speaker": "reworded",  # who is credited, how firmly: rows of their own, no relation (issue 25)
+    "hedging": "reworded",
+    "framing": "framed",  # when it singles something out (`relations`)
     "elaborated": "elaborated",
     "reworded": "reworded",
 }
@@ -75,6 +76,9 @@ class DivergeConfig:
     # on the other side. FNC-1 DEV conflict ratio (disagree/agree, aligner of issue 12): 1 -> 2.39
     # (0.344 / 0.144), 2 -> 1.82, 3 -> 1.84; the earlier rule (a shared word within 8 words) 1.91.
     negation_reach: int = 1
+    # A refuter ("denied", "hoax") bears on what it denies: its clause and what follows it must
+    # share this many words with the other claim.
+    denial_overlap: int = 1
     # A difference is only as believable as the alignment it rests on: a row's salience is scaled
     # by min(1, pair score / certain_pair_score): the pair's similarity (0.65 cosine + 0.35
     # lexical since issue 23; accepted pairs on the samples run from 0.25 to 0.85), so a weak pair
@@ -84,5 +88,12 @@ class DivergeConfig:
     # scale, -4 to 4; diverge/substitutions.py). BASIL DEV word-level lexical F1 (framing rows'
     # evidence): 1.0 -> 0.036, 1.5 -> 0.038, 2.0 -> 0.042, 2.5 -> 0.036.
     connotation_shift: float = 2.0
+    # A connotation row makes its pair `framed` only from this strength (|valence shift| / 4, so
+    # 0.75 is a shift of 3), and any framing row only on a firmly aligned pair (`relations`).
+    # BASIL DEV framed_lift (share framed among pairs on an expert-marked lexical-bias sentence /
+    # among the rest), firm pairs: shift 2.0 -> 1.81, 2.5 -> 2.03, 3.0 -> 2.11, 3.5 -> 1.94,
+    # lexicon cues only 2.16; any pair: 1.57-1.74. A uniform bar on salience peaks once (0.50:
+    # 2.03, 0.48: 1.71, 0.52: 1.81) and was not taken.
+    framed_strength: float = 0.75
     top_terms: int = 30  # term contrasts kept per document (highest z)
     prior_scale: float = 1.0  # Dirichlet prior = prior_scale x the event's pooled counts

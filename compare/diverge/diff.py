@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from compare.diverge.claim import Claim
 from compare.text import verb_stem
@@ -53,7 +54,13 @@ def word_diff(a: Claim, b: Claim) -> dict:
     """What changed between two claims' content words (difflib on the normalised keys; a word
     that only moved is unchanged): `subs` are replaced runs [(words of a, words of b)], `added_a`
     / `added_b` words one side has in a run the other side has nothing for."""
-    wa, wb = _diff_words(a), _diff_words(b)
+    return _diff(tuple(_diff_words(a)), tuple(_diff_words(b)))
+
+
+@lru_cache(maxsize=1 << 14)
+def _diff(wa: tuple, wb: tuple) -> dict:
+    """`word_diff` of two claims' diff words, memoised: a wire copy's sentence meets the same
+    rewording in several documents. The result is shared: read it, never change it."""
     ka, kb = [k for *_, k in wa], [k for *_, k in wb]
     sa, sb = set(ka), set(kb)
     subs, added_a, added_b = [], [], []

@@ -50,6 +50,7 @@ class Lexicon:
     base_form: dict[str, str]  # an irregular verb form's key -> its base form's key (met -> meet)
     numbers: dict
     vague_speakers: frozenset[str]
+    state_speakers: frozenset[str]  # "government", "regime": one speaker, named two ways
     function_words: frozenset[str]
     framing_re: dict[str, re.Pattern]  # loaded, intensifiers, distancing -> lower-case pattern
 
@@ -99,6 +100,7 @@ def lex() -> Lexicon:
         ),
         numbers=_lexicon("numbers"),
         vague_speakers=frozenset(_lexicon("diverge")["vague_speakers"]),
+        state_speakers=frozenset(_lexicon("diverge")["state_speakers"]),
         function_words=frozenset(_lexicon("diverge")["function_words"]),
         framing_re={
             cue: re.compile(boundary.format(_phrase_pattern(_lexicon("diverge")[cue])))

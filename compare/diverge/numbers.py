@@ -136,3 +136,95 @@ def _head(text: str, end: int) -> frozenset[str]:
         if len(out) == 2:
             break
     return frozenset(out)
+
+
+def neutral_quantities(text: str) -> list[Quantity]:
+    """Dates, years, percentages and amounts in a Chinese or Russian claim (or any text written
+    with Arabic digits), read without English words: "2024年3月12日", "12 марта 2024 г.", "225万",
+    "三千五百万", "225 млн", "15 %". Counts carry no head: across languages what is counted
+    cannot be compared, so `_numbers_across` compares amounts only when each side has one."""
+    P = _neutral_patterns()
+    months = lex().numbers["ru"]["months"]
+    out: list[Quantity] = []
+
+    def free(a: int, b: int) -> bool:
+        return not any(q.start < b and a < q.end for q in out)
+
+    def add(m: re.Match, kind: str, value) -> None:
+        if value is not None and free(m.start(), m.end()):
+            out.append(Quantity(m.start(), m.end(), m.group(), kind, value))
+
+    for m in P["zh_date"].finditer(text):
+        year = int(m.group("y")) if m.group("y") else None
+        if 1 <= int(m.group("m")) <= 12 and 1 <= int(m.group("d")) <= 31:
+            add(m, "date", (int(m.group("m")), int(m.group("d")), year))
+    for m in P["ru_date"].finditer(text):
+        year = int(m.group("y")) if m.group("y") else None
+        if 1 <= int(m.group("d")) <= 31:
+            add(m, "date", (months[m.group("m").lower()], int(m.group("d")), year))
+    for m in P["year"].finditer(text):
+        add(m, "year", int(m.group("y")))
+    for m in P["percent"].finditer(text):
+        add(m, "percent", _neutral_value(m.group("n"), m.group("s")))
+    for m in P["amount"].finditer(text):
+        add(m, "count", _neutral_value(m.group("n"), m.group("s")))
+    return sorted(out, key=lambda q: q.start)
+
+
+@lru_cache(maxsize=1)
+def _neutral_patterns() -> dict[str, re.Pattern]:
+    zh, ru = lex().numbers["zh"], lex().numbers["ru"]
+    han = "".join([*zh["digits"], *zh["units"]])
+    han_scales = "".join(zh["scales"])
+    ru_scales = "|".join(re.escape(s) for s in sorted(ru["scales"], key=len, reverse=True))
+    months = "|".join(sorted(ru["months"], key=len, reverse=True))
+    measure = "|".join(sorted(zh["measure_words"], key=len, reverse=True))
+    digits = r"\d+(?:[.,]\d+)?|\d{1,3}(?:[\s\u00a0]\d{3})+"
+    # a Chinese numeral: before a scale (万, 亿) or a measure word, or two characters or more with
+    # a unit (十二, 三千五百; 十 alone is also "very" in 十分)
+    han_number = (
+        rf"[{han}]+(?=[{han_scales}]|(?:{measure}))|[{han}]*[十百千][{han}]+|[{han}]+[十百千]"
+    )
+    number = rf"(?<![\d.,])(?:{digits})|{han_number}"
+    scale = rf"(?:\s?(?:[{han_scales}]+|(?:{ru_scales})(?!\w)))"
+    percent = "|".join(ru["percent"])
+    return {
+        "zh_date": re.compile(r"(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]"),
+        "ru_date": re.compile(
+            rf"(?<!\d)(?P<d>\d{{1,2}})\s+(?i:(?P<m>{months}))(?!\w)(?:\s+(?P<y>\d{{4}})(?!\d))?"
+        ),
+        "year": re.compile(r"(?<!\d)(?P<y>1[5-9]\d\d|20\d\d)(?:年|\s?(?:г\.|год\w*))"),
+        "percent": re.compile(rf"(?P<n>{number})(?P<s>{scale})?\s?(?:%|％|(?i:{percent})(?!\w))"),
+        "amount": re.compile(rf"(?P<n>{number})(?P<s>{scale})?"),
+    }
+
+
+def _neutral_value(number: str, scale: str | None) -> float | None:
+    """'225' -> 225, '2,5' -> 2.5, '225 000' -> 225000, '三千五百' -> 3500; x the scale word."""
+    zh, ru = lex().numbers["zh"], lex().numbers["ru"]
+    text = re.sub(r"[\s\u00a0]", "", number)
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        text = text.replace(",", ".")  # a Russian decimal comma
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        value = _han_value(text, zh)
+    if value is None:
+        return None
+    for part in re.findall(r"[万亿]|[^\s万亿]+", (scale or "").strip()):
+        value *= zh["scales"].get(part) or ru["scales"].get(part.lower(), 1)
+    return value
+
+
+def _han_value(text: str, zh: dict) -> float | None:
+    """'三千五百' -> 3500, '十二' -> 12, '两' -> 2."""
+    total, digit = 0, None
+    for ch in text:
+        if ch in zh["digits"]:
+            digit = zh["digits"][ch]
+        elif ch in zh["units"]:
+            total += (1 if digit is None else digit) * zh["units"][ch]
+            digit = None
+        else:
+            return None
+    return float(total + (digit or 0))

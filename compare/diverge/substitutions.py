@@ -65,10 +65,16 @@ def substitutions(
     """Every substitution, insertion and deletion in the replaced runs [(words of a, words of b)]
     (a run with one side empty is all insertions or deletions), ranked: paired substitutions
     first, by |shift| then similarity; then unpaired words by |valence|."""
+    return list(_substitutions(text_a, text_b, tuple((tuple(ra), tuple(rb)) for ra, rb in runs)))
+
+
+@lru_cache(maxsize=1 << 14)
+def _substitutions(text_a: str, text_b: str, runs: tuple) -> tuple[Substitution, ...]:
+    """`substitutions`, memoised on the two texts and their replaced runs."""
     out: list[Substitution] = []
     for ra, rb in runs:
-        out += _align_run(text_a, text_b, ra, rb)
-    return rank(out)
+        out += _align_run(text_a, text_b, list(ra), list(rb))
+    return tuple(rank(out))
 
 
 def rank(subs: list[Substitution]) -> list[Substitution]:

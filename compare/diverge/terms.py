@@ -12,12 +12,13 @@ import polars as pl
 from compare.diverge.config import TERM_CONTRASTS_SCHEMA, DivergeConfig
 from compare.diverge.lexicon import function_word
 
-TERM = re.compile(r"[a-z][a-z0-9]*(?:['’-][a-z0-9]+)*")
+# a word of any alphabet (Latin, Cyrillic, ...), lower case; digits inside it are kept
+TERM = re.compile(r"[^\W\d_]\w*(?:['’-]\w+)*")
 
 
 def terms(text: str) -> list[str]:
     """Readable terms: lower-case content words (unstemmed, possessive dropped) and two-word
-    phrases of adjacent content words ('national stability')."""
+    phrases of adjacent content words ('national stability', 'российско-китайских отношений')."""
     out, prev = [], None
     text = re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group().replace(".", ""), text.lower())
     for m in TERM.finditer(text):

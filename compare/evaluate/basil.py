@@ -85,6 +85,7 @@ def score(
         "speaker_accuracy": accuracy,
         "n_speaker_sentences": n_quotes,
         **lexical_words(run, spans),
+        **framed_lift(run, lexical),
     }
 
 
@@ -221,6 +222,31 @@ def lexical_words(run: Run, spans: list[dict]) -> dict[str, float]:
     }
 
 
+def framed_lift(run: Run, lexical: set[Sentence]) -> dict[str, float]:
+    """Does `framed` single out what experts marked? The share of aligned pairs labelled `framed`
+    among pairs with a claim on a lexical-bias sentence and among pairs with none, and their
+    ratio (`framed_lift`); `framed_share` is the share over all pairs."""
+    touching, framed = [], []
+    for a, b, relation in run.claim_pairs.select("claim_a", "claim_b", "relation").iter_rows():
+        sentences = set(run.sentences_of[a]) | set(run.sentences_of[b])
+        touching.append(bool(sentences & lexical))
+        framed.append(relation == "framed")
+    touching, framed = np.array(touching, dtype=bool), np.array(framed, dtype=bool)
+
+    def share(mask) -> float:
+        return float(framed[mask].mean()) if mask.any() else 0.0
+
+    on, off = share(touching), share(~touching)
+    return {
+        "framed_share": share(np.ones_like(framed)),
+        "framed_share_lexical": on,
+        "framed_share_other": off,
+        "framed_lift": on / off if off else 0.0,
+        "n_pairs_lexical": int(touching.sum()),
+        "n_pairs_other": int((~touching).sum()),
+    }
+
+
 def speaker_accuracy(run: Run, spans: list[dict]) -> tuple[float, int]:
     """Share of gold quote sentences with a named speaker whose claim names that speaker."""
     gold: dict[Sentence, set[str]] = defaultdict(set)
@@ -255,4 +281,4 @@ def tfidf_novelty(gold_docs: list[dict]) -> dict[Sentence, float]:
     return out
 
 
-__all__ = ["predictions", "run_pipeline", "score", "speaker_accuracy"]
+__all__ = ["framed_lift", "predictions", "run_pipeline", "score", "speaker_accuracy"]

@@ -25,7 +25,7 @@ KINDS = ("number", "entity", "negation", "speaker", "hedging", "framing", "elabo
 SHOWN = 3  # divergence lines a group shows before "show all"
 CONFLICT_KINDS = frozenset({"number", "entity", "negation"})  # the facts disagree
 # claim_pairs.relation, from the mildest to the strongest difference
-RELATIONS = ("same", "reworded", "elaborated", "framed", "conflict")
+RELATIONS = ("same", "aligned", "reworded", "elaborated", "framed", "conflict")
 # coverage cell, by code 0..6: not told; told by this document alone; else its strongest relation
 STATUSES = ("absent", "only", *RELATIONS)
 OWN_VOICE = "own voice"

@@ -20,6 +20,7 @@ STATUS_COLORS = {  # the page's legend (page.html.j2, --cell-*) uses the same co
     "absent": "#e9ecef",
     "only": "#8d99ae",
     "same": "#2a9d8f",
+    "aligned": "#bdb2ff",  # told in two languages, the wording not compared
     "reworded": "#8ecae6",
     "elaborated": "#b8d8a8",
     "framed": "#f4a261",

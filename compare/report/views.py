@@ -28,8 +28,10 @@ BRIEF_COLUMNS = 3  # wordings side by side in one of them
 BRIEF_OMISSIONS = 3  # per document
 BRIEF_AGREED = 5
 MORE_DIVERGENCES = 30  # "show all" lists at most this many more lines per fact
-# what the brief leads with: a conflict, then framing, then other words
-DIFFERS = {"conflict": 2, "framed": 1, "reworded": 0}
+# what the brief leads with: a conflict, then framing, then other words, then a fact told in two
+# languages (its numbers agree, its wording was not compared)
+DIFFERS = {"conflict": 3, "framed": 2, "reworded": 1, "aligned": 0}
+ALIGNED_REASON = "told in two languages: the numbers agree, the wording was not compared"
 
 
 def kinds_present(event: EventData) -> list[str]:
@@ -251,7 +253,9 @@ def _fact_pairs(event: EventData, group: Group) -> list[dict]:
                     "relation": link.relation,
                     "salience": (top.salience or 0.0) if top else 0.0,
                     "kind": top.kind if top else link.relation,
-                    "reason": top.reason.removeprefix(f"{top.kind}: ") if top else "",
+                    "reason": top.reason.removeprefix(f"{top.kind}: ")
+                    if top
+                    else (ALIGNED_REASON if link.relation == "aligned" else ""),
                 }
     return sorted(
         pairs.values(),
