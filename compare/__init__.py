@@ -3,7 +3,8 @@
 Each stage is a function on polars DataFrames (see README):
     ingest(paths) -> Ingested(documents, ...)      segment(documents) -> claims
     embed(claims, con, embedder) -> vectors        align(claims, vectors) -> Alignment
-`load_embedder(path)` gives the embedder for a model folder, and `open_store(path)` opens the
+`load_embedder(path)` gives the embedder for a model folder or a bundled model's name
+(`compare.models`: the multilingual `use-multilingual-v3`), and `open_store(path)` opens the
 DuckDB store the CLI writes (the CLI's commands are `compare.api`'s functions). Heavy imports (torch) happen only
 when a model is actually needed.
 """

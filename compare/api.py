@@ -3,7 +3,7 @@ summary dict. Each function is one command; the per-event work is `compare.pipel
 
 Engines are interchangeable (`compare.pipeline.Engine`): `engine(name)` gives the local one
 (`pipeline.align_store`) or the Ray one (`engine_ray.align_store_ray`, the ray extra), and both take
-the embedder built here once.
+the `ModelChoice` built here once (`model_choice`: each event's model, or `--model` for all).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from compare import store
 from compare.embed import load_embedder
 from compare.errors import InputError, NarrativeError
 from compare.lang import language_notes
+from compare.models import ModelChoice, choose
 from compare.pipeline import (
     Engine,
     Progress,
@@ -46,6 +47,15 @@ def engine(name: str = "local", *, address: str | None = None) -> Engine:
 
     engine_ray.require_ray()
     return partial(engine_ray.align_store_ray, address=address)
+
+
+def model_choice(model: str | Path | None = None) -> ModelChoice:
+    """`--model` forces one model everywhere; without it each event gets the bundled default, or
+    the bundled multilingual model when a document is in a language the default does not declare
+    (compare/models.py)."""
+    if model is not None:
+        return ModelChoice(load_embedder(model), forced=True)
+    return ModelChoice(load_embedder())
 
 
 def ingest_paths(
@@ -77,7 +87,7 @@ def align_events(
         con = store.open_store(path, wait=wait, create=False, on_wait=progress)
     try:
         with store.write_errors(path):
-            summary = align_store(con, load_embedder(model), events=events, progress=progress)
+            summary = align_store(con, model_choice(model), events=events, progress=progress)
     finally:
         con.close()
     for event_id in summary.lonely_events:
@@ -117,7 +127,7 @@ def run(
     store.writable_folder(Path(out), create=False)
     check_out(out)
     with _writer(db, wait, progress) as con:
-        embedder = load_embedder(model)
+        embedder = model_choice(model)
         ingested = ingest_into(
             con,
             paths,
@@ -130,8 +140,10 @@ def run(
         for warning in ingested.warnings:
             progress(f"Warning: {warning}")
         touched = ingested.events
-        # Documents in a language the model does not declare; before the model runs.
-        for line in language_notes(con, touched, getattr(embedder, "languages", None)):
+        # Documents in a language the event's model does not declare; before the model runs.
+        chosen = choose(con, touched, embedder)
+        languages = {event: getattr(m, "languages", None) for event, (m, _) in chosen.items()}
+        for line in language_notes(con, touched, languages):
             progress(line)
         aligned = align(con, embedder, events=touched, progress=progress)
     for event_id in aligned.lonely_events:

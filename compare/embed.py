@@ -10,7 +10,9 @@ less; benchmarks/SCALE.md; `narrative-compare distill OUT` makes one). `load_emb
 either and the folder's files decide which; `--model` goes through it.
 
 A model folder may declare the languages it was trained for (`embedder.languages`, read by
-`compare.lang.model_languages`); `run` warns when an event holds a document in another language.
+`compare.lang.model_languages`). Bundled multilingual encoders are named, not folders
+(`compare.models`): `run` embeds an event with a document outside the default model's languages
+with the multilingual one, and warns only about languages the chosen model does not declare.
 """
 
 from __future__ import annotations
@@ -291,7 +293,13 @@ def load_embedder(
 ) -> SentenceTransformerEmbedder | StaticEmbedder:
     """The embedder for the model folder at `path` (default: env NARRATIVE_MODEL, else the bundled
     model): a `StaticEmbedder` when its config.json says model2vec, else a
-    `SentenceTransformerEmbedder`. The model itself loads on first use."""
+    `SentenceTransformerEmbedder`; a bundled package model's name (`compare.models`:
+    'use-multilingual-v3', 'multilingual-e5-small-q4') gives that model. The model itself loads
+    on first use."""
+    from compare.models import is_package_model, package_model
+
+    if is_package_model(path):
+        return package_model(str(path), device, progress=progress)
     cls = StaticEmbedder if is_static_model(_model_path(path)) else SentenceTransformerEmbedder
     return cls(path, progress=progress, device=device)
 

@@ -37,7 +37,16 @@ from compare.align import AlignConfig
 from compare.diverge import DivergeConfig
 from compare.embed import COMMIT_EVERY, Embedder, event_vectors, load_embedder, store_vectors
 from compare.errors import EngineError, MissingExtra, NarrativeError
-from compare.pipeline import AlignSummary, Progress, compare_event, quiet, write_event
+from compare.models import ModelChoice
+from compare.pipeline import (
+    AlignSummary,
+    Progress,
+    compare_event,
+    event_model_row,
+    models_by_event,
+    quiet,
+    write_event,
+)
 
 EMBED_BATCH = 64  # texts per model call, as in compare.embed
 SHARD_ROWS = 512  # texts per to_embed Parquet file: the unit of work an actor takes
@@ -56,7 +65,7 @@ def require_ray():
 
 def align_store_ray(
     con: duckdb.DuckDBPyConnection,
-    embedder: Embedder,
+    embedder: Embedder | ModelChoice,
     *,
     events: Sequence[str] | None = None,
     config: AlignConfig | None = None,
@@ -66,8 +75,9 @@ def align_store_ray(
     workers: int | None = None,
 ) -> AlignSummary:
     """The Ray engine (a `compare.pipeline.Engine`): embed, align and diverge the stored claims of
-    `events` (default: all). `embedder` must be a model folder (`load_embedder`): every actor loads
-    the model from its `path`, and its `key` names the cache.
+    `events` (default: all). `embedder` must be a model `load_embedder` gives (a folder or a bundled
+    name): every actor loads the model from its `path`, and its `key` names the cache. A
+    `ModelChoice` picks each event's model as the local engine does (`models_by_event`).
 
     `address` joins a running cluster; without it a local Ray instance is started for the run.
     `workers` caps the embedding actors (default: one per GPU, else one per CPU of the cluster).
@@ -79,13 +89,18 @@ def align_store_ray(
     summary = AlignSummary()
     before = _count(con, "embeddings")
     with ray_session(ray, address, progress):
-        write_claims_parquet(con, events, work / "claims")
-        shards = write_texts_to_embed(con, embedder.key, work / "claims", work / "to_embed")
-        if shards:
-            embed_on_ray(ray, con, embedder, work / "to_embed", workers=workers, progress=progress)
-        compare_on_ray(
-            ray, con, embedder.key, events, (config, diverge_config or DivergeConfig()), summary
-        )
+        # One pass per model the events need (the local engine's per-event choice, same order)
+        for i, (model, members, reasons) in enumerate(models_by_event(con, events, embedder)):
+            part = work / f"model-{i}"
+            write_claims_parquet(con, members, part / "claims")
+            shards = write_texts_to_embed(con, model.key, part / "claims", part / "to_embed")
+            if shards:
+                embed_on_ray(ray, con, model, part / "to_embed", workers=workers, progress=progress)
+            configs = (
+                config or AlignConfig.for_model(model.key),
+                diverge_config or DivergeConfig(),
+            )
+            compare_on_ray(ray, con, model.key, members, configs, summary, reasons)
     shutil.rmtree(work, ignore_errors=True)
     summary.embedded = _count(con, "embeddings") - before
     return summary
@@ -287,10 +302,17 @@ class _CacheOnly:
 
 
 def compare_on_ray(
-    ray, con: duckdb.DuckDBPyConnection, model_key: str, events: list[str], configs, summary
+    ray,
+    con: duckdb.DuckDBPyConnection,
+    model_key: str,
+    events: list[str],
+    configs,
+    summary,
+    reasons: dict[str, str] | None = None,
 ) -> None:
-    """One `compare_event` task per event; each result is written by the driver as it arrives.
-    `configs` is (AlignConfig or None, DivergeConfig)."""
+    """One `compare_event` task per event; each result is written by the driver as it arrives,
+    with its `event_models` row (`reasons`: why the model). `configs` is (AlignConfig or None,
+    DivergeConfig)."""
     task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(compare_event)
     in_flight = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
     pending: dict = {}
@@ -303,6 +325,8 @@ def compare_on_ray(
             tables = ray.get(ref)
         except ray.exceptions.RayError as exc:
             _reraise(ray, exc, f"comparing event '{event_id}'", 0)
+        reason = (reasons or {}).get(event_id, "given")
+        tables["event_models"] = event_model_row(event_id, model_key, reason)
         write_event(con, event_id, tables)
         counts[event_id] = (
             n_claims,

@@ -156,6 +156,60 @@ def _days(dates: list[str | None]) -> np.ndarray:
     return out
 
 
+def _models(embedder):
+    """(default model, the `ModelChoice` or None): a `ModelChoice` (run) offers a multilingual
+    model too, unless `--model` forced one; a plain embedder is used for everything."""
+    from compare.models import ModelChoice
+
+    if isinstance(embedder, ModelChoice) and not embedder.forced:
+        return embedder.default, embedder
+    if isinstance(embedder, ModelChoice):
+        return embedder.default, None
+    return embedder, None
+
+
+@dataclass
+class _Across:
+    """Documents outside the default model's languages (`foreign`) and every document's vector
+    from the multilingual model (`dense`). A pair of two documents in the default model's
+    languages is scored as ever (the English groupings do not move); a pair with a foreign
+    document takes the multilingual vectors instead, and when its two documents are in different
+    languages, the vectors alone (their words and names cannot be compared)."""
+
+    foreign: np.ndarray  # bool per document
+    lang: np.ndarray  # base language code per document ("" unknown)
+    dense: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, corpus: pl.DataFrame, choice) -> _Across | None:
+        if choice is None:
+            return None
+        from compare.lang import base
+
+        langs = [base(code) or "" for code in corpus["lang"].to_list()]
+        model, _ = choice.pick(langs)
+        if model is choice.default:
+            return None
+        declared = getattr(choice.default, "languages", None) or frozenset()
+        foreign = np.array([bool(code) and code not in declared for code in langs])
+        return cls(foreign, np.array(langs, dtype=object))
+
+    def rescore(self, sims, block, words_m, names_m, config: GroupConfig) -> np.ndarray:
+        involved = self.foreign[block][:, None] | self.foreign[None, :]
+        if not involved.any():
+            return sims
+        dense = self.dense[block] @ self.dense.T
+        total = config.weight_dense + config.weight_tfidf + config.weight_names
+        same = (
+            config.weight_dense * dense
+            + config.weight_tfidf * (words_m[block] @ words_m.T).toarray()
+            + config.weight_names * (names_m[block] @ names_m.T).toarray()
+        ) / total
+        lb, lc = self.lang[block][:, None], self.lang[None, :]
+        other = (lb != lc) & (lb != "") & (lc != "")
+        return np.where(involved, np.where(other, dense, same), sims)
+
+
 # --- neighbours ----------------------------------------------------------------------------------
 
 
@@ -175,8 +229,10 @@ def _neighbours(
     rows: np.ndarray,
     config: GroupConfig,
     shown: Stage | None = None,
+    across: _Across | None = None,
 ) -> _Graph:
-    """Top-k neighbours of `rows` over all documents, one block of rows at a time."""
+    """Top-k neighbours of `rows` over all documents, one block of rows at a time. With `across`,
+    a pair with a document outside the default model's languages is scored as `_Across` says."""
     n = dense.shape[0]
     k = min(config.neighbours, n - 1)
     total = config.weight_dense + config.weight_tfidf + config.weight_names
@@ -192,6 +248,8 @@ def _neighbours(
         sims += config.weight_tfidf * (words_m[block] @ words_m.T).toarray()
         sims += config.weight_names * (names_m[block] @ names_m.T).toarray()
         sims /= total
+        if across is not None:
+            sims = across.rescore(sims, block, words_m, names_m, config)
         if config.weekday_penalty and week.any():
             wb = week[block][:, None]
             sims -= config.weekday_penalty * (
@@ -360,10 +418,19 @@ def group_documents(
 
 def _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, shown: Stage):
     """group_documents' work on the prepared, sorted corpus (`shown` counts its progress)."""
-    embedder = CountingEmbedder(embedder, shown, count="embedded")
+    default, choice = _models(embedder)
+    corpus_claims = _corpus_claims(corpus, is_new, con, claims)
     dense = document_vectors(
-        corpus, embedder, claims=_corpus_claims(corpus, is_new, con, claims), con=con
+        corpus, CountingEmbedder(default, shown, count="embedded"), claims=corpus_claims, con=con
     )
+    across = _Across.of(corpus, choice)
+    if across is not None:  # documents outside the default model's languages: multilingual vectors
+        across.dense = document_vectors(
+            corpus,
+            CountingEmbedder(choice.multilingual, shown, count="embedded"),
+            claims=corpus_claims,
+            con=con,
+        )
     texts = [f"{t}\n{t}\n{x}" for t, x in zip(corpus["title"], corpus["text"])]  # title twice
     words_m, vocab = tfidf_with_vocab([folded_words(t) for t in texts])
     names_m, _ = tfidf_with_vocab(
@@ -377,14 +444,16 @@ def _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, sh
     new_rows = np.flatnonzero(is_new)
     rows = new_rows
     if n_old:  # stored events near a new document need their documents' level and floor too
-        first = _neighbours(dense, words_m, names_m, days, week, new_rows, config, shown)
+        first = _neighbours(dense, words_m, names_m, days, week, new_rows, config, shown, across)
         near = {j for edge in first.edges for j in edge}
         stored_event = corpus["event_id"].to_list()
         touched = {stored_event[j] for j in near if not is_new[j]}
         rows = np.array(
             [r for r in range(corpus.height) if is_new[r] or stored_event[r] in touched]
         )
-    graph = _neighbours(dense, words_m, names_m, days, week, rows, config, None if n_old else shown)
+    graph = _neighbours(
+        dense, words_m, names_m, days, week, rows, config, None if n_old else shown, across
+    )
 
     members: list[list[int]] = [[int(i)] for i in new_rows]
     events: list[str | None] = [None] * len(new_rows)
@@ -415,7 +484,7 @@ def _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, sh
 
 
 def _prepared(frame: pl.DataFrame) -> pl.DataFrame:
-    for column in ("title", "date", "event_id"):
+    for column in ("title", "date", "event_id", "lang"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
     return frame.select(
@@ -424,6 +493,7 @@ def _prepared(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("text").cast(pl.String).fill_null(""),
         pl.col("title").cast(pl.String).fill_null(""),
         pl.col("date").cast(pl.String),
+        pl.col("lang").cast(pl.String),
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -165,9 +165,14 @@ def unsupported(languages: frozenset[str] | None, documents: Iterable[dict]) -> 
     return [doc for doc in documents if base(doc.get("lang")) not in (None, *languages)]
 
 
-def language_notes(con, events: Iterable[str], languages: frozenset[str] | None) -> list[str]:
+def language_notes(
+    con,
+    events: Iterable[str],
+    languages: frozenset[str] | None | Mapping[str, frozenset[str] | None],
+) -> list[str]:
     """Lines for `run` to print about the stored documents of `events`: one warning naming the
-    documents in a language the model does not declare, and a note on those left out of term
+    documents in a language their event's model does not declare (`languages`: the model's, or
+    per event the languages of the model it was given), and a note on those left out of term
     contrasts."""
     events = list(events)
     if not events:
@@ -179,15 +184,22 @@ def language_notes(con, events: Iterable[str], languages: frozenset[str] | None)
     )
     names = [column[0] for column in cursor.description]
     docs = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    per_event = languages if isinstance(languages, Mapping) else dict.fromkeys(events, languages)
     warnings = []
-    foreign = unsupported(languages, docs)
-    if foreign:
+    by_model: dict[frozenset[str], list[dict]] = {}
+    for event in events:
+        declared = per_event.get(event)
+        members = [d for d in docs if d["event_id"] == event]
+        if declared and (foreign := unsupported(declared, members)):
+            by_model.setdefault(declared, []).extend(foreign)
+    for declared, foreign in by_model.items():
         named = "; ".join(f"'{d['label']}' ({d['lang']}, event '{d['event_id']}')" for d in foreign)
         warnings.append(
-            f"Warning: the model declares the languages {', '.join(sorted(languages))}, but {len(foreign)}"
-            f" document(s) are in another: {named}. Their claims will rarely align across"
-            " languages. Pass --model with a multilingual sentence-transformers folder (one whose"
-            " model card or narrative_compare.json lists these languages)."
+            f"Warning: the model declares the languages {', '.join(sorted(declared))}, but"
+            f" {len(foreign)} document(s) are in another: {named}. Their claims will rarely align"
+            " across languages, and no bundled model covers them. Pass --model with a"
+            " multilingual sentence-transformers folder (one whose model card or"
+            " narrative_compare.json lists these languages)."
         )
     left_out = []
     for event in events:

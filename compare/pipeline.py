@@ -26,6 +26,7 @@ from compare.diverge.config import TERM_CONTRASTS_SCHEMA
 from compare.embed import Embedder, event_vectors, load_embedder
 from compare.errors import InputError
 from compare.ingest import ingest
+from compare.models import ModelChoice, choose
 from compare.progress import CountingEmbedder, Progress, quiet, stage
 from compare.segment import segment
 from compare.store import transaction
@@ -51,7 +52,7 @@ def ingest_into(
     *,
     skip_bad: bool = False,
     group: str | None = None,
-    embedder: Embedder | None = None,
+    embedder: Embedder | ModelChoice | None = None,
     progress: Progress | None = None,
     require_pairs: bool = False,
 ) -> IngestSummary:
@@ -194,7 +195,7 @@ def _grouped(
     `check` sees the grouped documents inside the transaction: refusing them drops the vectors."""
     from compare.group import group_documents
 
-    existing = con.sql("SELECT doc_id, event_id, title, date, text FROM documents").pl()
+    existing = con.sql("SELECT doc_id, event_id, title, date, text, lang FROM documents").pl()
     with transaction(con):  # the vectors computed for grouping are committed to the cache
         assigned = group_documents(
             new,
@@ -237,7 +238,7 @@ class Engine(Protocol):
 
 def align_store(
     con: duckdb.DuckDBPyConnection,
-    embedder: Embedder,
+    embedder: Embedder | ModelChoice,
     *,
     events: Sequence[str] | None = None,
     config: AlignConfig | None = None,
@@ -245,32 +246,67 @@ def align_store(
     progress: Progress = quiet,
 ) -> AlignSummary:
     """The local engine: embed, align and diverge the stored claims of `events` (default: all),
-    one event at a time in this process; vectors are looked up per batch of events."""
+    one event at a time in this process; vectors are looked up per batch of events.
+
+    `embedder` is one model for every event, or a `ModelChoice` that picks each event's model
+    from its documents' languages (compare/models.py); `event_models` records the one used. The
+    aligner's constants are `config`, else the calibration of the event's model
+    (`AlignConfig.for_model`)."""
     events = store.require_events(con, events)
     summary = AlignSummary()
     cached_before = _cached(con)
     with stage(progress, "align", total=len(events), unit="events") as shown:
-        counting = CountingEmbedder(embedder, shown, count="embedded")
-        distinct = cached = 0  # vectors read from the cache: distinct texts not embedded now
-        for event_id, claims, vectors in event_vectors(con, counting, events):
-            if claims["doc_id"].n_unique() < 2:
-                summary.lonely_events.append(event_id)
-            documents = store.read_table(con, "documents", event_id=event_id)
-            tables = compare_event(documents, claims, vectors, config, diverge_config)
-            write_event(con, event_id, tables)
-            summary.events.append(event_id)
-            summary.claims += claims.height
-            summary.claim_pairs += tables["claim_pairs"].height
-            summary.omissions += tables["omissions"].height
-            distinct += claims["text_sha256"].n_unique() if claims.height else 0
-            now = max(0, distinct - counting.texts)
-            shown.advance(1, claims=claims.height, cached=now - cached)
-            cached = now
+        distinct = cached = embedded = (
+            0  # vectors read from the cache: distinct texts not embedded now
+        )
+        for model, members, reasons in models_by_event(con, events, embedder):
+            counting = CountingEmbedder(model, shown, count="embedded")
+            event_config = config or AlignConfig.for_model(model.key)
+            for event_id, claims, vectors in event_vectors(con, counting, members):
+                if claims["doc_id"].n_unique() < 2:
+                    summary.lonely_events.append(event_id)
+                documents = store.read_table(con, "documents", event_id=event_id)
+                tables = compare_event(documents, claims, vectors, event_config, diverge_config)
+                tables["event_models"] = event_model_row(event_id, model.key, reasons[event_id])
+                write_event(con, event_id, tables)
+                summary.events.append(event_id)
+                summary.claims += claims.height
+                summary.claim_pairs += tables["claim_pairs"].height
+                summary.omissions += tables["omissions"].height
+                distinct += claims["text_sha256"].n_unique() if claims.height else 0
+                now = max(0, distinct - embedded - counting.texts)
+                shown.advance(1, claims=claims.height, cached=now - cached)
+                cached = now
+            embedded += counting.texts
     summary.embedded = _cached(con) - cached_before
     return summary
 
 
+def models_by_event(
+    con: duckdb.DuckDBPyConnection, events: Sequence[str], embedder: Embedder | ModelChoice
+) -> list[tuple[Embedder, list[str], dict[str, str]]]:
+    """(model, its events in the given order, event -> why) for each model the events need: one
+    model for all when `embedder` is one, else each event's pick (`ModelChoice.pick`)."""
+    groups: dict[int, tuple[Embedder, list[str], dict[str, str]]] = {}
+    for event_id, (model, reason) in choose(con, events, embedder).items():
+        group = groups.setdefault(id(model), (model, [], {}))
+        group[1].append(event_id)
+        group[2][event_id] = reason
+    return list(groups.values())
+
+
+EVENT_MODELS_SCHEMA = {"event_id": pl.String, "model": pl.String, "reason": pl.String}
+
+
+def event_model_row(event_id: str, key: str, reason: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"event_id": [event_id], "model": [key], "reason": [reason]}, schema=EVENT_MODELS_SCHEMA
+    )
+
+
 COMPARED_TABLES = ("claim_pairs", "claim_groups", "omissions", "divergences", "term_contrasts")
+# Written with them by the engines (compare_event knows no model): which model embedded the event.
+WRITTEN_TABLES = (*COMPARED_TABLES, "event_models")
 
 
 def compare_event(
@@ -285,7 +321,7 @@ def compare_event(
     """Align and diverge the claims of one event (or several: each is compared on its own);
     `vectors[i]` embeds `claims[i]`. Pure, no store. `contrasts=False` leaves term_contrasts
     empty (the evaluators do not score them)."""
-    aligned = align(claims, vectors, config or AlignConfig())
+    aligned = align(_with_lang(claims, documents), vectors, config or AlignConfig())
     diverge_config = diverge_config or DivergeConfig()
     divergences = diverge(documents, claims, aligned.claim_pairs, diverge_config)
     return {
@@ -299,6 +335,16 @@ def compare_event(
         if contrasts
         else pl.DataFrame(schema=TERM_CONTRASTS_SCHEMA),
     }
+
+
+def _with_lang(claims: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
+    """`claims` with their document's `lang` (the aligner pairs second counterparts only within
+    one language), row order kept."""
+    if "lang" in claims.columns or "lang" not in documents.columns or claims.height == 0:
+        return claims
+    return claims.join(
+        documents.select("doc_id", "lang"), on="doc_id", how="left", maintain_order="left"
+    )
 
 
 def _languages(documents: pl.DataFrame) -> dict[str, str | None]:
@@ -321,10 +367,12 @@ def _contrastable(documents: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_event(con: duckdb.DuckDBPyConnection, event_id: str, tables: dict) -> None:
-    """Replace an event's compared tables in one transaction."""
+    """Replace an event's compared tables (and its `event_models` row, when `tables` has one) in
+    one transaction."""
     with transaction(con):
-        for name in COMPARED_TABLES:
-            store.replace_rows(con, name, tables[name], key="event_id", values=[event_id])
+        for name in WRITTEN_TABLES:
+            if name in tables:
+                store.replace_rows(con, name, tables[name], key="event_id", values=[event_id])
 
 
 def _cached(con: duckdb.DuckDBPyConnection) -> int:

@@ -463,7 +463,7 @@ def _bind(
     if values.get("event_id") is not None:
         store.require_events(con, [values["event_id"]])
     if text is not None:
-        values["vector"], key = _embed(con, text, model)
+        values["vector"], key = _embed(con, text, model, values.get("event_id"))
         if "model" in values:
             values["model"] = key
     return values
@@ -513,17 +513,35 @@ def _bad_value(query: Query, param: Param, value: str, expected: str = "") -> In
     )
 
 
-def _embed(con: duckdb.DuckDBPyConnection, text: str, model: str | Path | None) -> tuple[list, str]:
-    """Embed `text` with the model the store's claims were embedded with (torch loads here only)."""
+def _embed(
+    con: duckdb.DuckDBPyConnection, text: str, model: str | Path | None, event_id: str | None = None
+) -> tuple[list, str]:
+    """Embed `text` with the model that embedded the claims searched: the event's (event_models)
+    with an event, else the one model of all events; `model` (--model) must be that model. Torch
+    loads here only."""
     from compare.embed import load_embedder
+    from compare.models import PACKAGE_MODELS, model_name
 
-    embedder = load_embedder(model)
-    stored = [
-        r[0] for r in con.execute("SELECT DISTINCT model FROM embeddings ORDER BY 1").fetchall()
-    ]
-    if embedder.key not in stored:
+    used = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT model FROM event_models WHERE $event_id IS NULL OR event_id = $event_id"
+            " ORDER BY 1",
+            {"event_id": event_id},
+        ).fetchall()
+    ] or [r[0] for r in con.execute("SELECT DISTINCT model FROM embeddings ORDER BY 1").fetchall()]
+    if model is None and len(used) > 1:
         raise InputError(
-            f"The store holds embeddings of {', '.join(stored) or 'no model yet'}, not of"
+            f"The events of this store were embedded with {len(used)} models ({', '.join(used)}),"
+            " whose similarities do not compare. Pass --event ID to search one event (its model"
+            " is used), or --model to search the events of one model."
+        )
+    if model is None and used and model_name(used[0]) in PACKAGE_MODELS:
+        model = model_name(used[0])  # a bundled multilingual model, by name
+    embedder = load_embedder(model)
+    if embedder.key not in used:
+        raise InputError(
+            f"The store holds embeddings of {', '.join(used) or 'no model yet'}, not of"
             f" '{embedder.key}' ({embedder.path}). Pass --model with the folder of the model that"
             " built the store, or run 'narrative-compare align' with this one."
         )

@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS embeddings (
     PRIMARY KEY (model, text_sha256)
 );
 
+CREATE TABLE IF NOT EXISTS event_models (
+    event_id VARCHAR PRIMARY KEY,
+    model    VARCHAR NOT NULL,           -- embeddings.model of every claim of the event: its scores come from it
+    reason   VARCHAR NOT NULL            -- why: "default (...)", "multilingual (documents in zh, ru)", "forced (--model)"
+);
+
 CREATE TABLE IF NOT EXISTS claim_pairs (
     event_id VARCHAR NOT NULL,
     claim_a  VARCHAR NOT NULL,           -- claim_a's doc_id < claim_b's doc_id

@@ -15,7 +15,7 @@ import polars as pl
 from compare import atomic
 from compare.errors import InputError, StoreBusy, StoreError
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 DEFAULT_DB = "narrative.duckdb"
 
 # Tables whose rows belong to one event; a stage rewrites an event's rows in one transaction.
@@ -27,6 +27,7 @@ EVENT_TABLES = (
     "omissions",
     "divergences",
     "term_contrasts",
+    "event_models",
 )
 
 
@@ -229,6 +230,7 @@ def read_table(
         "omissions": "event_id, claim_id, missing_in_doc",
         "divergences": "event_id, claim_a, claim_b, kind",
         "term_contrasts": "event_id, doc_id, log_odds DESC, term",
+        "event_models": "event_id",
     }[table]
     where = "WHERE event_id = $event_id" if event_id is not None else ""
     params = {"event_id": event_id} if event_id is not None else {}

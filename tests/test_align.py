@@ -196,6 +196,28 @@ def test_a_claim_takes_its_best_counterpart_and_a_second_only_for_another_point(
     assert methods == {"b1": "dense/mutual", "b2": "dense/second-point"}
 
 
+def test_across_two_languages_a_claim_takes_no_second_counterpart():
+    # The same vectors as above, B now in another language than A: only the mutual best pairs
+    # (a second point is told apart by shared words, which two languages do not have).
+    frame = claims([("a1", "A"), ("b0", "B"), ("b1", "B"), ("b2", "B")])
+    vectors = np.stack([unit(1, 1), E(0), unit(1, 0.1), E(1)])
+    for langs, expected in (
+        (["zh", "en", "en", "en"], {frozenset({"a1", "b1"})}),
+        (["zh-CN", "zh", "zh", "zh"], {frozenset({"a1", "b1"}), frozenset({"a1", "b2"})}),
+        ([None, "en", "en", "en"], {frozenset({"a1", "b1"}), frozenset({"a1", "b2"})}),
+    ):
+        result = align(frame.with_columns(lang=pl.Series(langs)), vectors, COSINE)
+        assert pairs_of(result) == expected, langs
+
+
+def test_each_model_has_its_calibration():
+    assert AlignConfig.for_model("all-MiniLM-L6-v2@53aa51172d14") == AlignConfig()
+    assert AlignConfig.for_model(None) == AlignConfig()
+    use = AlignConfig.for_model("use-multilingual-v3@0db566fd0af8")
+    assert (use.threshold, use.second_threshold) == (1.2, 1.1)
+    assert use.dense_weight == AlignConfig().dense_weight
+
+
 def test_second_counterparts_do_not_restate_each_other():
     # a1 "discussed X and Y"; B says X (b0) and says Y twice (b1, b2): a1 pairs with one Y and X.
     frame = claims([("a1", "A"), ("b0", "B"), ("b1", "B"), ("b2", "B")])

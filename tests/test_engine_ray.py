@@ -164,6 +164,39 @@ def test_ray_engine_matches_the_local_engine(cluster, sample_store, tmp_path):
     assert not ray.is_initialized()
 
 
+def test_ray_engine_makes_the_local_engines_model_choice(cluster, tmp_path):
+    """An English event keeps MiniLM and the Chinese/Russian/English call takes the multilingual
+    model, on Ray as locally: the same event_models rows and the same pairs."""
+    import shutil
+
+    from tests.conftest import EVENTS
+
+    feed = tmp_path / "feed"
+    for name in ("wang-lavrov-2024", EVENT):
+        shutil.copytree(EVENTS / name, feed / name, ignore=shutil.ignore_patterns("README.md"))
+    stores = {}
+    for engine in ("local", "ray"):
+        db = tmp_path / f"{engine}.duckdb"
+        extra = ["--ray-address", cluster] if engine == "ray" else []
+        result = CliRunner().invoke(
+            main,
+            ["run", str(feed), "--db", str(db), "--out", str(tmp_path / engine), "--engine", engine]
+            + extra,
+        )
+        assert result.exit_code == 0, result.output
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            stores[engine] = (
+                con.sql("SELECT * FROM event_models ORDER BY event_id").fetchall(),
+                con.sql("SELECT claim_a, claim_b FROM claim_pairs ORDER BY ALL").fetchall(),
+            )
+        finally:
+            con.close()
+    assert stores["ray"] == stores["local"]
+    models = {event: model.split("@")[0] for event, model, _ in stores["ray"][0]}
+    assert models == {EVENT: "all-MiniLM-L6-v2", "wang-lavrov-2024": "use-multilingual-v3"}
+
+
 def test_a_killed_embedding_actor_is_restarted_and_the_run_completes(
     cluster, sample_store, tmp_path, monkeypatch
 ):

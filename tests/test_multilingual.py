@@ -1,5 +1,7 @@
 """Sources in their own language (issue 19): Chinese and Russian in, the language detected, the
-model's languages declared, and a warning when they do not match.
+model's languages declared, and a warning when they do not match (since issue 26 only when
+`--model` forces a model that does not declare them, or no bundled model does: tests/test_models.py
+covers the per-event choice of the bundled multilingual model).
 
 The end-to-end tests build a tiny multilingual sentence-transformers folder in the test (a randomly
 initialised one-layer BERT with a WordPiece vocabulary trained on the sample texts, declaring
@@ -325,8 +327,22 @@ def test_a_declared_multilingual_folder_runs_the_event_end_to_end_without_a_warn
 
 
 @pytest.mark.slow
-def test_the_bundled_english_model_warns_once_naming_the_documents(tmp_path):
-    result = run_cli("run", str(EVENT), "--db", "b.duckdb", "--out", "reports", cwd=tmp_path)
+def test_forcing_the_english_model_warns_once_naming_the_documents(tmp_path):
+    # Without --model the event takes the bundled multilingual model and nothing is said
+    # (tests/test_models.py); forced to the English folder, the warning names the documents.
+    from compare.embed import bundled_model_path
+
+    result = run_cli(
+        "run",
+        str(EVENT),
+        "--db",
+        "b.duckdb",
+        "--out",
+        "reports",
+        "--model",
+        str(bundled_model_path()),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 1

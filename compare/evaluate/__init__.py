@@ -13,7 +13,7 @@ from pathlib import Path
 
 from compare.evaluate.common import Progress, eval_path, quiet
 
-DATASETS = ("readouts", "propsegment", "ecbplus", "basil", "allsides_neus", "fnc1")
+DATASETS = ("readouts", "propsegment", "ecbplus", "basil", "allsides_neus", "fnc1", "tatoeba")
 
 
 def evaluate(
@@ -28,7 +28,7 @@ def evaluate(
     from compare.evaluate.common import cached_embedder
 
     module = importlib.import_module(f"compare.evaluate.{dataset}")
-    folder = eval_path(dataset, path)
+    folder = eval_path(dataset, path, getattr(module, "MARKER", "documents.jsonl"))
     scores = module.score(folder, cached_embedder(model), progress, **options)
     return {"dataset": dataset, **scores}
 

@@ -29,11 +29,11 @@ def eval_dir() -> Path:
     return Path(os.environ.get("NARRATIVE_EVAL_DIR", "../shared/eval"))
 
 
-def eval_path(dataset: str, path: str | Path | None) -> Path:
+def eval_path(dataset: str, path: str | Path | None, marker: str = "documents.jsonl") -> Path:
     folder = Path(path) if path else eval_dir() / dataset
-    if not (folder / "documents.jsonl").exists():
+    if not (folder / marker).exists():
         raise InputError(
-            f"No {dataset} data in '{folder}' (documents.jsonl missing). Pass the dataset folder,"
+            f"No {dataset} data in '{folder}' ({marker} missing). Pass the dataset folder,"
             " or set NARRATIVE_EVAL_DIR to the folder that holds it."
         )
     return folder

@@ -39,7 +39,7 @@ LOEO_GRID = {
 def score(path: Path, embedder, progress: Progress, config: AlignConfig | None = None) -> dict:
     """Pair and omission scores of the shipped aligner on PATH, per event, left-one-event-out,
     and the floors."""
-    config = config or AlignConfig()
+    config = config or AlignConfig.for_model(embedder.key)  # the model's own calibration
     gold = Gold.load(path)
     progress(f"readouts: {len(gold.docs)} documents, {len(gold.events)} events")
     documents, by_neutral = neutral_documents(gold.docs)
