@@ -33,6 +33,8 @@ from compare.report.data import load_event
 from compare.report.markup import kind_class, script_json
 from compare.text import noun, plural
 
+PROFILE_META = "nc-profile"  # <meta name="nc-profile" content="title">: the index lists the page
+
 __all__ = ["PLOTLY_MODES", "build_report", "slug", "write_reports"]
 
 PLOTLY_MODES = ("inline", "shared")
@@ -116,11 +118,23 @@ def write_reports(
     return paths
 
 
-def profile_links(out: Path) -> list[dict]:
-    """The source profile pages in `out`, for the index (compare/report/profile.py)."""
-    from compare.report.profile import profile_links as links
-
-    return links(out)
+def profile_links(out: Path, pages: dict[Path, str] | None = None) -> list[dict]:
+    """The source profile pages of `out` (and `pages` about to be written), for the index:
+    [{"href", "title"}] (compare/report/profile.py writes them)."""
+    pattern = re.compile(rf'<meta name="{PROFILE_META}" content="([^"]*)">')
+    pages = pages or {}
+    links = []
+    for path in sorted({*out.glob("profile-*.html"), *pages}):
+        if path in pages:
+            head = pages[path][:4096]
+        elif path.is_file():
+            with path.open(encoding="utf-8", errors="replace") as f:
+                head = f.read(4096)
+        else:
+            continue
+        if m := pattern.search(head):
+            links.append({"href": "./" + quote(path.name), "title": Markup(m.group(1)).unescape()})
+    return links
 
 
 def check_out(out: str | Path) -> None:

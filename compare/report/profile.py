@@ -5,7 +5,6 @@ is inlined or shared exactly as for event reports (the page makes no network req
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,12 +18,10 @@ from markupsafe import Markup
 from compare import atomic, store
 from compare.profile import profile, public
 from compare.report import figures
+from compare.report.data import RELATIONS
 from compare.report.markup import plain
 
-__all__ = ["profile_links", "write_profile"]
-
-PROFILE_META = "nc-profile"  # <meta name="nc-profile" content="title">: the index lists the page
-RELATION_ORDER = ["same", "aligned", "reworded", "elaborated", "framed", "conflict"]
+__all__ = ["write_profile"]
 
 
 def write_profile(
@@ -60,7 +57,7 @@ def write_profile(
 
 def _index(out: Path, pages: dict[Path, str]) -> str | None:
     """The index page again with the profile pages linked, when `out` has one of ours."""
-    from compare.report import _now, _template, foreign_index, report_summaries
+    from compare.report import _now, _template, foreign_index, profile_links, report_summaries
 
     index = out / "index.html"
     if not index.is_file() or foreign_index(index):
@@ -75,27 +72,9 @@ def _index(out: Path, pages: dict[Path, str]) -> str | None:
     )
 
 
-def profile_links(out: Path, pages: dict[Path, str] | None = None) -> list[dict]:
-    """The profile pages of `out` (and `pages` about to be written): [{"href", "title"}]."""
-    pattern = re.compile(rf'<meta name="{PROFILE_META}" content="([^"]*)">')
-    pages = pages or {}
-    links = []
-    for path in sorted({*out.glob("profile-*.html"), *pages}):
-        if path in pages:
-            head = pages[path][:4096]
-        elif path.is_file():
-            with path.open(encoding="utf-8", errors="replace") as f:
-                head = f.read(4096)
-        else:
-            continue
-        if m := pattern.search(head):
-            links.append({"href": "./" + quote(path.name), "title": Markup(m.group(1)).unescape()})
-    return links
-
-
 def render(p: dict, *, plotly: str = "inline") -> str:
     """The profile page for `p` (from `compare.profile.profile`)."""
-    from compare.report import PLOTLY_FILE, _figure_html, _now, _plotlyjs, slug
+    from compare.report import PLOTLY_FILE, PROFILE_META, _figure_html, _now, _plotlyjs, slug
 
     t = p["tables"]
     figs = {
@@ -117,7 +96,7 @@ def render(p: dict, *, plotly: str = "inline") -> str:
     title = f"{p['source']}" + (f" against {p['against']}" if p["against"] else "") + ": profile"
     relations = sorted(
         {r for rel in p["relations"].values() for r in rel},
-        key=lambda r: (RELATION_ORDER.index(r) if r in RELATION_ORDER else 99, r),
+        key=lambda r: (RELATIONS.index(r) if r in RELATIONS else 99, r),
     )
     counts = {
         (s["source_words"], s["other_words"]): c
@@ -175,7 +154,7 @@ def relation_bars(relations: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for relation in sorted(
         set(relations["relation"].to_list()),
-        key=lambda r: (RELATION_ORDER.index(r) if r in RELATION_ORDER else 99, r),
+        key=lambda r: (RELATIONS.index(r) if r in RELATIONS else 99, r),
     ):
         rows = relations.filter(pl.col("relation") == relation)
         fig.add_bar(
