@@ -235,14 +235,16 @@ def _not_whole(quote: str, claims: list[str]) -> bool:
 
 @pytest.fixture(scope="module")
 def three_sample_reports(sample_reports, real_embedder, tmp_path_factory) -> list[Path]:
-    """The three samples' reports: the English two, and wang-lavrov-2024 built here."""
+    """The three samples' reports: the English two, and wang-lavrov-2024 built here as `run`
+    builds it (the bundled multilingual model for its Chinese and Russian documents)."""
     from compare import store
+    from compare.models import ModelChoice
     from compare.pipeline import align_store, ingest_into
 
     root = tmp_path_factory.mktemp("multilingual")
     con = store.open_store(root / "ml.duckdb")
     ingest_into(con, [ROOT / "data" / "events" / "wang-lavrov-2024"])
-    align_store(con, real_embedder)
+    align_store(con, ModelChoice(real_embedder))
     con.close()
     multilingual = write_reports(db=root / "ml.duckdb", out=root / "reports")
     english = [p for p in sample_reports if p.name != "index.html"]
@@ -295,6 +297,48 @@ def _courtesy_both(reason: str) -> bool:
 
     quotes = re.findall(r'"([^"]*)" \([+-]\d', reason)
     return len(quotes) == 2 and all(courtesy_re().search(q.lower()) for q in quotes)
+
+
+HAN, CYRILLIC = r"[\u4e00-\u9fff]", r"[\u0400-\u04ff]"
+
+
+def test_both_scripts_side_by_side(browser, three_sample_reports, tmp_path):
+    """Issue 26: Beijing's Chinese and Moscow's Russian readout of one call, aligned, in the
+    brief's columns and in the two-account view (each script shown, lines joining them)."""
+    import re
+
+    report = next(p for p in three_sample_reports if p.stem == "wang-lavrov-2024")
+    opened = Opened(browser, report)
+    page = opened.page
+    facts = page.eval_on_selector_all(
+        "#what-differs .diff",
+        """ds => ds.map(d => ({
+             columns: Array.from(d.querySelectorAll('.wording p')).map(p => p.textContent),
+             lines: Array.from(d.querySelectorAll('.why li')).map(li => li.textContent)}))""",
+    )
+    both = [
+        f
+        for f in facts
+        if any(re.search(HAN, c) for c in f["columns"])
+        and any(re.search(CYRILLIC, c) for c in f["columns"])
+    ]
+    assert both, facts
+    assert any("the wording was not compared" in line for f in both for line in f["lines"])
+    names = page.eval_on_selector_all("#read-a option", "os => os.map(o => o.textContent)")
+    a, b = names.index("Beijing (MFA)"), names.index("Moscow (MID)")
+    values = page.eval_on_selector_all("#read-a option", "os => os.map(o => o.value)")
+    page.select_option("#read-a", values[a])
+    page.select_option("#read-b", values[b])
+    page.wait_for_function(
+        f"document.getElementById('reading').dataset.shown === '{values[a]}-{values[b]}'"
+    )
+    left, right = page.eval_on_selector_all(
+        "#reading .read-col", "cs => cs.map(c => c.textContent)"
+    )
+    assert re.search(HAN, left) and re.search(CYRILLIC, right)
+    assert int(page.eval_on_selector("#reading", "r => r.dataset.lines")) >= 2  # pairs drawn
+    opened.screenshot(tmp_path / "scripts.png", full_page=True)
+    assert opened.problems == []
 
 
 def test_index_links_every_report(browser, sample_reports):
