@@ -13,6 +13,9 @@ is the share of sentences with a quote span by a named speaker (spans.jsonl) who
 names that person (the gold speaker's last name appears in the claim's speaker, case-insensitive).
 Floors are computed on the same sentences: flag-all F1 for each label, and a TF-IDF novelty floor
 (1 - the sentence's best TF-IDF cosine to the other outlets' sentences, at its best threshold).
+`framed_lift` asks whether the relation `framed` singles out what experts marked: the share of
+aligned pairs labelled `framed` among pairs with a claim on a lexical-bias sentence over the share
+among the rest (`framed_lift`).
 """
 
 from __future__ import annotations
