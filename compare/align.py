@@ -102,8 +102,9 @@ class AlignConfig:
     def for_model(cls, key: str | None) -> AlignConfig:
         """The calibration for the model whose cache key (or name) is `key`: a model whose scores
         mean something else than MiniLM's has its own (MODEL_CONFIGS), the rest take the defaults."""
-        name = (key or "").rsplit("@", 1)[0]
-        return MODEL_CONFIGS.get(name) or cls()
+        from compare.models import model_name
+
+        return MODEL_CONFIGS.get(model_name(key or "")) or cls()
 
     def __post_init__(self):
         if not 0.0 <= self.dense_weight <= 1.0 or self.neighbours < 1:

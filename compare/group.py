@@ -194,17 +194,15 @@ class _Across:
         foreign = np.array([bool(code) and code not in declared for code in langs])
         return cls(foreign, np.array(langs, dtype=object))
 
-    def rescore(self, sims, block, words_m, names_m, config: GroupConfig) -> np.ndarray:
+    def rescore(self, sims, block, default_dense, config: GroupConfig) -> np.ndarray:
+        """`sims` of `block` with the multilingual vectors in place of `default_dense` (the
+        default model's cosines of the block) where a foreign document takes part."""
         involved = self.foreign[block][:, None] | self.foreign[None, :]
         if not involved.any():
             return sims
         dense = self.dense[block] @ self.dense.T
         total = config.weight_dense + config.weight_tfidf + config.weight_names
-        same = (
-            config.weight_dense * dense
-            + config.weight_tfidf * (words_m[block] @ words_m.T).toarray()
-            + config.weight_names * (names_m[block] @ names_m.T).toarray()
-        ) / total
+        same = sims + config.weight_dense * (dense - default_dense) / total
         lb, lc = self.lang[block][:, None], self.lang[None, :]
         other = (lb != lc) & (lb != "") & (lc != "")
         return np.where(involved, np.where(other, dense, same), sims)
@@ -244,12 +242,13 @@ def _neighbours(
     dated = ~np.isnan(days)
     for start in range(0, len(rows), config.block):
         block = rows[start : start + config.block]
-        sims = config.weight_dense * (dense[block] @ dense.T)
+        default_dense = dense[block] @ dense.T
+        sims = config.weight_dense * default_dense
         sims += config.weight_tfidf * (words_m[block] @ words_m.T).toarray()
         sims += config.weight_names * (names_m[block] @ names_m.T).toarray()
         sims /= total
         if across is not None:
-            sims = across.rescore(sims, block, words_m, names_m, config)
+            sims = across.rescore(sims, block, default_dense, config)
         if config.weekday_penalty and week.any():
             wb = week[block][:, None]
             sims -= config.weekday_penalty * (

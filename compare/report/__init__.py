@@ -95,14 +95,7 @@ def write_reports(
     index = out / "index.html"
     if len(reports) > 1:
         if replace_index or not foreign_index(index):
-            files[index] = _template().render(
-                index=True,
-                reports=reports,
-                profiles=profile_links(out),
-                title=title or "Reports",
-                generated=_now(),
-                colors=figures.STATUS_COLORS,
-            )
+            files[index] = index_page(out, reports, title=title)
             paths.append(index)
         elif notes is not None:
             notes.append(
@@ -116,6 +109,25 @@ def write_reports(
             atomic.remove_empty(out)
         raise
     return paths
+
+
+def index_page(
+    out: Path,
+    reports: list[dict],
+    *,
+    profiles: dict[Path, str] | None = None,
+    title: str | None = None,
+) -> str:
+    """The index of `out`: every event report (`report_summaries`) and every profile page
+    (`profile_links`, with `profiles` about to be written)."""
+    return _template().render(
+        index=True,
+        reports=reports,
+        profiles=profile_links(out, profiles),
+        title=title or "Reports",
+        generated=_now(),
+        colors=figures.STATUS_COLORS,
+    )
 
 
 def profile_links(out: Path, pages: dict[Path, str] | None = None) -> list[dict]:

@@ -57,19 +57,12 @@ def write_profile(
 
 def _index(out: Path, pages: dict[Path, str]) -> str | None:
     """The index page again with the profile pages linked, when `out` has one of ours."""
-    from compare.report import _now, _template, foreign_index, profile_links, report_summaries
+    from compare.report import foreign_index, index_page, report_summaries
 
     index = out / "index.html"
     if not index.is_file() or foreign_index(index):
         return None
-    return _template().render(
-        index=True,
-        reports=report_summaries(out),
-        profiles=profile_links(out, pages),
-        title="Reports",
-        generated=_now(),
-        colors=figures.STATUS_COLORS,
-    )
+    return index_page(out, report_summaries(out), profiles=pages)
 
 
 def render(p: dict, *, plotly: str = "inline") -> str:
