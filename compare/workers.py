@@ -1,0 +1,65 @@
+"""Both cores: pure per-item work (an event's diverge, a report page, a chunk of documents) in a
+pool of processes, results back in input order.
+
+One worker runs the work in this process; more run it in fresh (`spawn`ed) processes, so no
+DuckDB connection, model or thread is inherited. The store is only ever touched by the calling
+process: workers get frames in and give frames (or text) back. Each worker does numpy's linear
+algebra on one thread (`one_blas_thread`), as the calling process does around the same work, so
+1 or N workers give the same bits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
+from typing import TypeVar
+
+from threadpoolctl import threadpool_limits
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+AHEAD = 2  # items in flight per worker: enough to keep a worker busy, bounded memory
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def one_blas_thread() -> AbstractContextManager:
+    """numpy's BLAS on one thread: a matrix product's bits do not depend on the thread count."""
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _start_worker() -> None:
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+    threadpool_limits(limits=1)
+
+
+def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator[R]:
+    """`map(fn, items)` on `workers` processes, in input order, at most `AHEAD` items per
+    worker submitted ahead of the one being returned. `fn` must be a module-level function; an
+    exception in a worker is raised here, and the pool is shut down (pending items cancelled)
+    when the caller stops iterating."""
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+        pending: deque[Future[R]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= workers * AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
