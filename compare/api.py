@@ -78,6 +78,7 @@ def align_events(
     db: str | Path | None = None,
     model: str | Path | None = None,
     events: Sequence[str] = (),
+    workers: int | None = None,
     wait: float = 0,
     progress: Progress = quiet,
 ) -> dict:
@@ -87,7 +88,9 @@ def align_events(
         con = store.open_store(path, wait=wait, create=False, on_wait=progress)
     try:
         with store.write_errors(path):
-            summary = align_store(con, model_choice(model), events=events, progress=progress)
+            summary = align_store(
+                con, model_choice(model), events=events, progress=progress, workers=workers
+            )
     finally:
         con.close()
     for event_id in summary.lonely_events:
@@ -109,6 +112,7 @@ def run(
     group: str | None = None,
     plotly: str | None = None,
     replace_index: bool = False,
+    workers: int | None = None,
 ) -> dict:
     """`narrative-compare run`: ingest, align and report the events that `paths` belong to.
     `plotly`: "inline", "shared" or None (inline for one report, shared for several).
@@ -117,6 +121,9 @@ def run(
     `group="auto"` groups the documents into events by content instead of folders / event_id.
 
     `engine="ray"` embeds, aligns and diverges on a Ray cluster (`ray_address`, else a local one).
+
+    `workers`: processes comparing events (local engine) or embedding actors (ray); default one
+    per core.
 
     Whatever makes it fail with exit 2 is checked before the store or `out` is written: the ray
     extra, an unwritable `out`, bad input, and no event of the input having two documents.
@@ -145,7 +152,7 @@ def run(
         languages = {event: getattr(m, "languages", None) for event, (m, _) in chosen.items()}
         for line in language_notes(con, touched, languages):
             progress(line)
-        aligned = align(con, embedder, events=touched, progress=progress)
+        aligned = align(con, embedder, events=touched, progress=progress, workers=workers)
     for event_id in aligned.lonely_events:
         progress(f"Note: event '{event_id}' has one document: nothing to compare.")
     with stage(progress, "reports", total=len(touched), unit="written") as shown:

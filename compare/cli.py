@@ -56,6 +56,17 @@ def json_option(f):
     )(f)
 
 
+def workers_option(f):
+    return click.option(
+        "--workers",
+        default=None,
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Processes comparing events and writing report pages (default: one per core; the"
+        " rows are the same for any N). With --engine ray: the embedding actors.",
+    )(f)
+
+
 def wait_option(f):
     return click.option(
         "--wait",
@@ -292,6 +303,7 @@ def main():
     metavar="ADDRESS",
     help="Join the Ray cluster at ADDRESS (host:port); default: start a local Ray instance.",
 )
+@workers_option
 @wait_option
 @quiet_option
 @json_option
@@ -307,6 +319,7 @@ def run(
     group,
     engine,
     ray_address,
+    workers,
     wait,
     quiet,
     as_json,
@@ -328,6 +341,7 @@ def run(
         wait=wait,
         progress=reporter,
         engine=engine,
+        workers=workers,
         ray_address=ray_address,
         group=group,
         plotly=plotly,
@@ -380,18 +394,21 @@ def ingest_cmd(paths, db, skip_bad, wait, quiet, as_json):
 @db_option
 @model_option
 @click.option("--event", "events", multiple=True, help="Only this event (repeatable).")
+@workers_option
 @wait_option
 @quiet_option
 @json_option
 @user_errors
-def align_cmd(db, model, events, wait, quiet, as_json):
+def align_cmd(db, model, events, workers, wait, quiet, as_json):
     """Embed, align and compare the claims already in the store.
 
     Example: narrative-compare align --event wagner-2023
     """
     from compare.api import align_events
 
-    summary = align_events(db=db, model=model, events=events, wait=wait, progress=Reporter(quiet))
+    summary = align_events(
+        db=db, model=model, events=events, workers=workers, wait=wait, progress=Reporter(quiet)
+    )
     if quiet and not as_json:
         return
     emit(

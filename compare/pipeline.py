@@ -30,6 +30,7 @@ from compare.models import ModelChoice, choose
 from compare.progress import CountingEmbedder, Progress, quiet, stage
 from compare.segment import segment
 from compare.store import transaction
+from compare.workers import default_workers, imap, one_blas_thread
 
 __all__ = ["Progress", "quiet"]  # re-exported: compare.progress defines them
 
@@ -222,7 +223,8 @@ class AlignSummary:
 
 
 class Engine(Protocol):
-    """Embed, align and diverge the stored claims of `events` (default: all stored events)."""
+    """Embed, align and diverge the stored claims of `events` (default: all stored events).
+    `workers`: the local engine's comparing processes, the Ray engine's embedding actors."""
 
     def __call__(
         self,
@@ -233,6 +235,7 @@ class Engine(Protocol):
         config: AlignConfig | None = None,
         diverge_config: DivergeConfig | None = None,
         progress: Progress = quiet,
+        workers: int | None = None,
     ) -> AlignSummary: ...
 
 
@@ -244,15 +247,19 @@ def align_store(
     config: AlignConfig | None = None,
     diverge_config: DivergeConfig | None = None,
     progress: Progress = quiet,
+    workers: int | None = None,
 ) -> AlignSummary:
-    """The local engine: embed, align and diverge the stored claims of `events` (default: all),
-    one event at a time in this process; vectors are looked up per batch of events.
+    """The local engine: embed, align and diverge the stored claims of `events` (default: all);
+    vectors are looked up per batch of events. This process reads, embeds and writes, one event
+    at a time in the given order; `workers` processes (default: one per core,
+    `compare.workers`) compare the events, so 1 or N workers write the same rows.
 
     `embedder` is one model for every event, or a `ModelChoice` that picks each event's model
     from its documents' languages (compare/models.py); `event_models` records the one used. The
     aligner's constants are `config`, else the calibration of the event's model
     (`AlignConfig.for_model`)."""
     events = store.require_events(con, events)
+    workers = workers or default_workers()
     summary = AlignSummary()
     cached_before = _cached(con)
     with stage(progress, "align", total=len(events), unit="events") as shown:
@@ -261,12 +268,16 @@ def align_store(
         )
         for model, members, reasons in models_by_event(con, events, embedder):
             counting = CountingEmbedder(model, shown, count="embedded")
-            event_config = config or AlignConfig.for_model(model.key)
-            for event_id, claims, vectors in event_vectors(con, counting, members):
+            configs = (config or AlignConfig.for_model(model.key), diverge_config)
+            work = (
+                (event_id, store.read_table(con, "documents", event_id=event_id), claims, vectors)
+                for event_id, claims, vectors in event_vectors(con, counting, members)
+            )
+            for event_id, claims, tables in imap(
+                partial(_compare_one, configs=configs), work, workers
+            ):
                 if claims["doc_id"].n_unique() < 2:
                     summary.lonely_events.append(event_id)
-                documents = store.read_table(con, "documents", event_id=event_id)
-                tables = compare_event(documents, claims, vectors, event_config, diverge_config)
                 tables["event_models"] = event_model_row(event_id, model.key, reasons[event_id])
                 write_event(con, event_id, tables)
                 summary.events.append(event_id)
@@ -280,6 +291,13 @@ def align_store(
             embedded += counting.texts
     summary.embedded = _cached(con) - cached_before
     return summary
+
+
+def _compare_one(work, configs) -> tuple[str, pl.DataFrame, dict[str, pl.DataFrame]]:
+    """(event_id, documents, claims, vectors) -> (event_id, claims, compared tables): one item
+    of the local engine's pool."""
+    event_id, documents, claims, vectors = work
+    return event_id, claims, compare_event(documents, claims, vectors, *configs)
 
 
 def models_by_event(
@@ -321,7 +339,8 @@ def compare_event(
     """Align and diverge the claims of one event (or several: each is compared on its own);
     `vectors[i]` embeds `claims[i]`. Pure, no store. `contrasts=False` leaves term_contrasts
     empty (the evaluators do not score them)."""
-    aligned = align(_with_lang(claims, documents), vectors, config or AlignConfig())
+    with one_blas_thread():  # the same bits in this process, a worker or a Ray task
+        aligned = align(_with_lang(claims, documents), vectors, config or AlignConfig())
     diverge_config = diverge_config or DivergeConfig()
     divergences = diverge(documents, claims, aligned.claim_pairs, diverge_config)
     return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,6 +38,9 @@ def one_blas_thread() -> AbstractContextManager:
 
 
 def _start_worker() -> None:
+    # Ctrl-C reaches the whole process group: the calling process alone handles it (it stops
+    # submitting, and the pool finishes the items it runs and shuts down).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
     threadpool_limits(limits=1)

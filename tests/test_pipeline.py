@@ -10,7 +10,7 @@ import duckdb
 from compare import store
 from compare.embed import HashEmbedder
 from compare.pipeline import align_store, ingest_into
-from tests.conftest import EVENTS, SAMPLE
+from tests.conftest import EVENTS, SAMPLE, snapshot
 
 STABILITY_BEIJING = "supports Russia in protecting national stability"
 STABILITY_MOSCOW = "expressed support for the efforts of the leadership of the Russian Federation"
@@ -287,3 +287,19 @@ def test_group_auto_assigns_a_feed_to_events_and_new_documents_join_them(tmp_pat
     quake_event = after[new_doc]
     assert second.events == [quake_event]
     assert sum(e == quake_event for e in after.values()) == 3
+
+
+def test_two_workers_write_the_same_store_as_one(tmp_path):
+    """Events compared in two worker processes or in this one: every table the same, row for
+    row (the order-free digest of every column), the model choice per event included."""
+    digests = {}
+    for workers in (1, 2):
+        db = tmp_path / f"workers-{workers}.duckdb"
+        con = store.open_store(db)
+        ingest_into(con, sorted(p for p in EVENTS.iterdir() if p.is_dir()))
+        summary = align_store(con, HashEmbedder(), workers=workers)
+        con.close()
+        digests[workers] = {t: d for t, d in snapshot(db).items() if t != "meta"}
+    assert len(summary.events) == 3
+    assert digests[2]["divergences"][0] > 0 and digests[2]["claim_pairs"][0] > 0
+    assert digests[1] == digests[2]
