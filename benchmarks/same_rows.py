@@ -1,6 +1,7 @@
 """Same rows before and after a refactor: dump every result table of a run, compare two dumps.
 
     python benchmarks/same_rows.py dump OUT [--engine local|ray] [--ecbplus DIR] [--seed DUMP]
+                                            [--feed FEED [--every 8]] [--workers N]
     python benchmarks/same_rows.py compare BEFORE AFTER [--tolerance 1e-6]
 
 `dump` builds a fresh store from the sample events (`data/events/*`, through ingest) and, with
@@ -30,8 +31,9 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _align(con, engine: str, model=None) -> None:
-    """The chosen engine on every stored event (new layout first, then the layout before it)."""
+def _align(con, engine: str, model=None, workers: int | None = None) -> None:
+    """The chosen engine on every stored event (new layout first, then the layout before it);
+    `workers` only when given (the engines before issue 27 have no such argument)."""
     try:
         from compare.api import engine as pick  # after issue 12
     except ImportError:
@@ -39,7 +41,8 @@ def _align(con, engine: str, model=None) -> None:
     if pick is not None:
         from compare.embed import load_embedder
 
-        pick(engine)(con, load_embedder(model), events=None)
+        extra = {"workers": workers} if workers else {}
+        pick(engine)(con, load_embedder(model), events=None, **extra)
         return
     if engine == "ray":
         from compare.engine_ray import align_store_ray
@@ -71,6 +74,7 @@ def dump(
     feed: Path | None = None,
     every: int = 8,
     model: Path | None = None,
+    workers: int | None = None,
 ) -> None:
     import compare
     from compare import store
@@ -111,7 +115,7 @@ def dump(
                         "INSERT INTO embeddings SELECT model, text_sha256, vector FROM _seed"
                     )
                     con.unregister("_seed")
-                _align(con, engine, model)
+                _align(con, engine, model, workers)
                 out.mkdir(parents=True, exist_ok=True)
                 con.sql("SELECT * FROM embeddings ORDER BY model, text_sha256").pl().write_parquet(
                     out / f"{name}.embeddings.parquet"
@@ -180,6 +184,7 @@ def main() -> None:
     d.add_argument("--feed", type=Path, default=None, help="also 1 in --every events of a feed")
     d.add_argument("--every", type=int, default=8)
     d.add_argument("--model", type=Path, default=None, help="model folder (default: bundled)")
+    d.add_argument("--workers", type=int, default=None, help="the engine's workers (issue 27+)")
     d.add_argument(
         "--seed",
         type=Path,
@@ -192,7 +197,16 @@ def main() -> None:
     c.add_argument("--tolerance", type=float, default=1e-6)
     args = parser.parse_args()
     if args.command == "dump":
-        dump(args.out, args.engine, args.ecbplus, args.seed, args.feed, args.every, args.model)
+        dump(
+            args.out,
+            args.engine,
+            args.ecbplus,
+            args.seed,
+            args.feed,
+            args.every,
+            args.model,
+            args.workers,
+        )
     else:
         sys.exit(0 if compare(args.before, args.after, args.tolerance) else 1)
 

@@ -143,6 +143,7 @@ def run(
             embedder=embedder,
             progress=progress,
             require_pairs=True,
+            workers=workers,
         )
         for warning in ingested.warnings:
             progress(f"Warning: {warning}")

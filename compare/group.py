@@ -51,7 +51,9 @@ from compare.text import (
     plural_fold,
     tfidf_with_vocab,
 )
+from compare.workers import imap
 
+READ_CHUNK = 500  # documents tokenised by one worker at a time
 CLAIM_BATCH = 50_000  # claims whose vectors are held at once when summing them per document
 
 GROUPS_SCHEMA: dict[str, pl.DataType] = {"doc_id": pl.String(), "event_id": pl.String()}
@@ -391,6 +393,7 @@ def group_documents(
     con=None,
     claims: pl.DataFrame | None = None,
     progress: Progress = quiet,
+    workers: int = 1,
 ) -> pl.DataFrame:
     """doc_id -> event_id (GROUPS_SCHEMA) for `documents`, joining `existing` events where they fit.
 
@@ -398,7 +401,8 @@ def group_documents(
     null); `existing` also `event_id`. With `con` (a store), vectors go through its embedding cache
     and the claims of existing documents are read from it. `claims` (doc_id, text), when given,
     are the claims of `documents`, so that they are not segmented a second time. `progress` is
-    told how many documents have their neighbours found (compare.progress).
+    told how many documents have their neighbours found (compare.progress). `workers`
+    processes read the documents' words (compare.workers); the groups do not depend on it.
     """
     documents = _prepared(documents)
     existing = _prepared(existing) if existing is not None else None
@@ -412,10 +416,14 @@ def group_documents(
     is_new = corpus["doc_id"].is_in(documents["doc_id"].implode()).to_numpy()
 
     with stage(progress, "group", total=int(is_new.sum()), unit="documents") as shown:
-        return _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, shown)
+        return _grouped(
+            documents, corpus, is_new, n_old, embedder, config, con, claims, shown, workers
+        )
 
 
-def _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, shown: Stage):
+def _grouped(
+    documents, corpus, is_new, n_old, embedder, config, con, claims, shown: Stage, workers: int
+):
     """group_documents' work on the prepared, sorted corpus (`shown` counts its progress)."""
     default, choice = _models(embedder)
     corpus_claims = _corpus_claims(corpus, is_new, con, claims)
@@ -430,15 +438,10 @@ def _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, sh
             claims=corpus_claims,
             con=con,
         )
-    texts = [f"{t}\n{t}\n{x}" for t, x in zip(corpus["title"], corpus["text"])]  # title twice
-    words_m, vocab = tfidf_with_vocab([folded_words(t) for t in texts])
-    names_m, _ = tfidf_with_vocab(
-        [document_names(f"{t}\n{x}") for t, x in zip(corpus["title"], corpus["text"])]
-    )
+    words, names, week = _read_documents(corpus, workers)
+    words_m, vocab = tfidf_with_vocab(words)
+    names_m, _ = tfidf_with_vocab(names)
     days = _days(corpus["date"].to_list())
-    week = np.array(
-        [weekdays(f"{t}\n{x}") for t, x in zip(corpus["title"], corpus["text"])], dtype=np.int64
-    )
 
     new_rows = np.flatnonzero(is_new)
     rows = new_rows
@@ -480,6 +483,25 @@ def _grouped(documents, corpus, is_new, n_old, embedder, config, con, claims, sh
         {"doc_id": documents["doc_id"], "event_id": [assigned[d] for d in documents["doc_id"]]},
         schema=GROUPS_SCHEMA,
     )
+
+
+def _read_documents(
+    corpus: pl.DataFrame, workers: int
+) -> tuple[list[list[str]], list[list[str]], np.ndarray]:
+    """Each document's folded words (title counted twice), names and weekdays, a chunk of
+    documents at a time on `workers` processes."""
+    docs = list(zip(corpus["title"].to_list(), corpus["text"].to_list()))
+    chunks = [docs[i : i + READ_CHUNK] for i in range(0, len(docs), READ_CHUNK)]
+    read = [one for part in imap(_read_chunk, chunks, workers) for one in part]
+    words, names, week = (list(column) for column in zip(*read))
+    return words, names, np.array(week, dtype=np.int64)
+
+
+def _read_chunk(docs: list[tuple[str, str]]) -> list[tuple[list[str], list[str], int]]:
+    return [
+        (folded_words(f"{t}\n{t}\n{x}"), document_names(f"{t}\n{x}"), weekdays(f"{t}\n{x}"))
+        for t, x in docs
+    ]
 
 
 def _prepared(frame: pl.DataFrame) -> pl.DataFrame:

@@ -56,13 +56,15 @@ def ingest_into(
     embedder: Embedder | ModelChoice | None = None,
     progress: Progress | None = None,
     require_pairs: bool = False,
+    workers: int | None = None,
 ) -> IngestSummary:
     """Ingest and segment `paths` into the store; documents already stored are left alone.
 
     `group="auto"` puts the new documents into events by content (compare/group.py): they join
     stored events or form new ones, whatever their folder or `event_id` field says.
     `require_pairs` (run) refuses, before anything is written, an input none of whose events
-    would have two documents. When the input is refused, the files --skip-bad skipped are still
+    would have two documents. `workers` processes segment (default: one per core). When the
+    input is refused, the files --skip-bad skipped are still
     told to `progress`, after the warnings (a duplicate dropped, a file read as Latin-1) that
     may explain the error.
     """
@@ -76,7 +78,8 @@ def ingest_into(
         raise
     try:
         check = partial(_require_pairs, paths) if require_pairs else None
-        return _store_ingested(con, result, group, embedder, check, progress)
+        workers = workers or default_workers()
+        return _store_ingested(con, result, group, embedder, check, progress, workers)
     except InputError:
         tell_input(result.warnings, result.skipped, progress)
         raise
@@ -112,6 +115,7 @@ def _store_ingested(
     embedder: Embedder | None,
     check: Callable[[pl.DataFrame, pl.DataFrame], None] | None,
     progress: Progress = quiet,
+    workers: int = 1,
 ) -> IngestSummary:
     docs = result.documents
     summary = IngestSummary(
@@ -145,9 +149,9 @@ def _store_ingested(
             "doc_id", "event_id", _input=pl.col("doc_id").is_in(docs["doc_id"].to_list())
         )
         check = partial(check, stored=stored)
-    claims = _segmented(new, progress)  # once: grouping takes these claims too
+    claims = _segmented(new, progress, workers)  # once: grouping takes these claims too
     if group == "auto" and new.height:
-        new = _grouped(con, new, claims, embedder, check, progress)
+        new = _grouped(con, new, claims, embedder, check, progress, workers)
         event_of = new.select("doc_id", pl.col("event_id").alias("_event"))
         claims = (
             claims.join(event_of, on="doc_id", how="left")
@@ -172,16 +176,21 @@ def _store_ingested(
     return summary
 
 
-def _segmented(documents: pl.DataFrame, progress: Progress) -> pl.DataFrame:
-    """`segment(documents)`, a chunk of documents at a time so that progress can be told."""
+def _segmented(documents: pl.DataFrame, progress: Progress, workers: int = 1) -> pl.DataFrame:
+    """`segment(documents)`, a chunk of documents at a time on `workers` processes, so that
+    progress can be told and both cores used; the claims in the documents' order."""
     if documents.height <= SEGMENT_CHUNK:
         return segment(documents)
     parts = []
     with stage(progress, "segment", total=documents.height, unit="documents") as shown:
-        for chunk in documents.iter_slices(SEGMENT_CHUNK):
-            parts.append(segment(chunk))
-            shown.advance(chunk.height, claims=parts[-1].height)
+        for done, claims in imap(_segment_chunk, documents.iter_slices(SEGMENT_CHUNK), workers):
+            parts.append(claims)
+            shown.advance(done, claims=claims.height)
     return pl.concat(parts)
+
+
+def _segment_chunk(documents: pl.DataFrame) -> tuple[int, pl.DataFrame]:
+    return documents.height, segment(documents)
 
 
 def _grouped(
@@ -191,6 +200,7 @@ def _grouped(
     embedder: Embedder | None,
     check: Callable[..., None] | None = None,
     progress: Progress = quiet,
+    workers: int = 1,
 ) -> pl.DataFrame:
     """`new` with the event_id that `--group auto` gives it (vectors cached in the store).
     `check` sees the grouped documents inside the transaction: refusing them drops the vectors."""
@@ -205,6 +215,7 @@ def _grouped(
             con=con,
             claims=claims,
             progress=progress,
+            workers=workers,
         )
         grouped = new.drop("event_id").join(assigned, on="doc_id", how="left").select(new.columns)
         if check is not None:

@@ -50,8 +50,8 @@ def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator
     """`map(fn, items)` on `workers` processes, in input order, at most `AHEAD` items per
     worker submitted ahead of the one being returned. `fn` must be a module-level function; an
     exception in a worker is raised here, and the pool is shut down (pending items cancelled)
-    when the caller stops iterating."""
-    if workers <= 1:
+    when the caller stops iterating. A list of at most one item runs in this process."""
+    if workers <= 1 or (isinstance(items, list) and len(items) <= 1):
         yield from map(fn, items)
         return
     context = multiprocessing.get_context("spawn")

@@ -289,17 +289,23 @@ def test_group_auto_assigns_a_feed_to_events_and_new_documents_join_them(tmp_pat
     assert sum(e == quake_event for e in after.values()) == 3
 
 
-def test_two_workers_write_the_same_store_as_one(tmp_path):
-    """Events compared in two worker processes or in this one: every table the same, row for
-    row (the order-free digest of every column), the model choice per event included."""
+def test_two_workers_write_the_same_store_as_one(tmp_path, monkeypatch):
+    """Documents segmented and grouped, events compared in two worker processes or in this one:
+    every table the same, row for row (the order-free digest of every column). Chunks of three
+    documents, so that the sample's documents are spread over both workers."""
+    from compare import group, pipeline
+
+    monkeypatch.setattr(pipeline, "SEGMENT_CHUNK", 3)
+    monkeypatch.setattr(group, "READ_CHUNK", 3)
     digests = {}
     for workers in (1, 2):
         db = tmp_path / f"workers-{workers}.duckdb"
         con = store.open_store(db)
-        ingest_into(con, sorted(p for p in EVENTS.iterdir() if p.is_dir()))
+        folders = sorted(p for p in EVENTS.iterdir() if p.is_dir())
+        ingest_into(con, folders, group="auto", embedder=HashEmbedder(), workers=workers)
         summary = align_store(con, HashEmbedder(), workers=workers)
         con.close()
         digests[workers] = {t: d for t, d in snapshot(db).items() if t != "meta"}
-    assert len(summary.events) == 3
+    assert len(summary.events) >= 3
     assert digests[2]["divergences"][0] > 0 and digests[2]["claim_pairs"][0] > 0
     assert digests[1] == digests[2]
