@@ -10,7 +10,7 @@ sentence and add their own. Everything goes to benchmarks/work/bench-scale/ (git
 runs in a fresh process that reports its time and peak memory (ru_maxrss); the tables are rewritten
 into benchmarks/SCALE.md with the date.
 
-    .venv/bin/python benchmarks/scale.py                   # the full run (every event aligned)
+    .venv/bin/python benchmarks/scale.py                   # the full run
     .venv/bin/python benchmarks/scale.py --docs 1000 --sample 1000 --no-write   # a quick look
     .venv/bin/python benchmarks/scale.py --markdown-only      # rewrite SCALE.md from the last run
 """
@@ -21,13 +21,16 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -66,7 +69,7 @@ def current_rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-from scale_report import SCALE_MD, WORK, estimate, write_markdown
+from scale_report import SCALE_MD, WORK, write_markdown
 from synthetic_feed import build_corpus
 
 # --- stages (each in its own process) -------------------------------------------------------------
@@ -137,14 +140,16 @@ def stage_ingest(args) -> dict:
 
 
 def stage_segment(args) -> dict:
+    """`segment()` of every document on the pool, as `run` does (compare.pipeline)."""
     from compare import store
-    from compare.segment import segment
+    from compare.pipeline import segment_documents
+    from compare.workers import default_workers
 
     base = current_rss_mb()
     con = _store()
     t0 = time.perf_counter()
     docs = store.read_table(con, "documents")
-    claims = segment(docs)
+    claims = segment_documents(docs, log, default_workers())
     t1 = time.perf_counter()
     with store.transaction(con):
         store.replace_rows(con, "claims", claims, key="doc_id", values=[])
@@ -162,6 +167,7 @@ def stage_segment(args) -> dict:
         "seconds": t2 - t0,
         "segment_seconds": t1 - t0,
         "write_seconds": t2 - t1,
+        "workers": default_workers(),
         "base_mb": base,
     }
 
@@ -221,61 +227,48 @@ def stage_lookup(args) -> dict:
 
 
 def stage_align(args) -> dict:
-    """align + diverge + store writes per event (align_store's loop, each step timed), on every
-    `--align-every`-th event by size (the largest included); the rest is extrapolated."""
+    """The local engine's loop on every event (compare.pipeline.align_store): this process reads
+    vectors and writes, `default_workers()` processes compare; each step timed (align and
+    diverge in CPU seconds of the worker, reads and writes in wall seconds of this process)."""
     from compare import store
-    from compare.align import AlignConfig, align
-    from compare.diverge import diverge, term_contrasts
+    from compare.align import AlignConfig
     from compare.embed import event_vectors, load_embedder
     from compare.pipeline import write_event
+    from compare.workers import default_workers, imap
 
     base = current_rss_mb()
     con = _store()
     embedder = Timed(load_embedder(fast_model()))
-    config = AlignConfig()
+    config = AlignConfig.for_model(embedder.key)
     sizes = dict(con.execute("SELECT event_id, count(*) FROM claims GROUP BY 1").fetchall())
-    by_size = sorted(sizes, key=lambda e: (-sizes[e], e))
-    k = max(args.align_every, 1)
-    # A systematic sample by size: each chosen event stands for the k events from it down.
-    weight = {by_size[i]: len(by_size[i : i + k]) for i in range(0, len(by_size), k)}
-    chosen = set(weight)
-    events = [e for e in store.event_ids(con) if e in chosen]
+    reads = [0.0]
+
+    def work():
+        t0 = time.perf_counter()
+        for event_id, claims, vectors in event_vectors(con, embedder, store.event_ids(con)):
+            documents = store.read_table(con, "documents", event_id=event_id)
+            reads[0] += time.perf_counter() - t0
+            yield event_id, documents, claims, vectors, config
+            t0 = time.perf_counter()
+
     records = []
     t_start = time.perf_counter()
-    t_read = time.perf_counter()
-    for event_id, claims, vectors in event_vectors(con, embedder, events):
-        documents = store.read_table(con, "documents", event_id=event_id)
+    for event_id, n, docs, tables, timings in imap(compare_timed, work(), default_workers()):
         t0 = time.perf_counter()
-        aligned = align(claims, vectors, config)
-        t1 = time.perf_counter()
-        divergences = diverge(documents, claims, aligned.claim_pairs)
-        contrasts = term_contrasts(documents)
-        t2 = time.perf_counter()
-        tables = {
-            "claim_pairs": aligned.claim_pairs,
-            "claim_groups": aligned.claim_groups,
-            "omissions": aligned.omissions,
-            "divergences": divergences,
-            "term_contrasts": contrasts,
-        }
         write_event(con, event_id, tables)
-        t3 = time.perf_counter()
         records.append(
             {
                 "event_id": event_id,
-                "weight": weight[event_id],
-                "claims": claims.height,
-                "documents": documents.height,
-                "pairs": aligned.claim_pairs.height,
-                "omissions": aligned.omissions.height,
-                "divergences": divergences.height,
-                "read": t0 - t_read,
-                "align": t1 - t0,
-                "diverge": t2 - t1,
-                "write": t3 - t2,
+                "claims": n,
+                "documents": docs,
+                "pairs": tables["claim_pairs"].height,
+                "omissions": tables["omissions"].height,
+                "divergences": tables["divergences"].height,
+                "align": timings["align"],
+                "diverge": timings["diverge"] + timings["term_contrasts"],
+                "write": time.perf_counter() - t0,
             }
         )
-        t_read = time.perf_counter()
     seconds = time.perf_counter() - t_start
     counts = store.table_counts(con)
     con.close()
@@ -286,14 +279,24 @@ def stage_align(args) -> dict:
     return {
         "seconds": seconds,
         "events": len(records),
-        "events_all": len(sizes),
         "claims": sum(r["claims"] for r in records),
-        "claims_all": sum(sizes.values()),
         "embedded": embedder.texts,
         "counts": counts,
+        "workers": default_workers(),
         "base_mb": base,
-        **{k: sum(r[k] for r in records) for k in ("read", "align", "diverge", "write")},
+        "read": reads[0],
+        **{k: sum(r[k] for r in records) for k in ("align", "diverge", "write")},
     }
+
+
+def compare_timed(work) -> tuple:
+    """One event in a worker: `compare_event` with its steps' CPU seconds."""
+    from compare.pipeline import compare_event
+
+    event_id, documents, claims, vectors, config = work
+    timings: dict[str, float] = {}
+    tables = compare_event(documents, claims, vectors, config, timings=timings)
+    return event_id, claims.height, documents.height, tables, timings
 
 
 def stage_bundled(args) -> dict:
@@ -405,7 +408,8 @@ def max_span(docs, found: dict) -> int:
 
 def stage_run(args) -> dict:
     """The product end to end: one `narrative-compare run FEED --group auto --model FAST` in its
-    own process on a new store (grouping included, making the fast model excluded)."""
+    own process on a new store (grouping included, making the fast model excluded), its stages'
+    times read from its progress lines."""
     exe = ROOT / ".venv" / "bin" / "narrative-compare"
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "compare"]
     db, out = WORK / "run.duckdb", WORK / "run-reports"
@@ -415,27 +419,39 @@ def stage_run(args) -> dict:
     t0 = time.perf_counter()
     done = subprocess.run(
         [*command, "run", str(feed), "--group", "auto", "--model", str(fast_model())]
-        + ["--db", str(db), "--out", str(out), "--quiet", "--json"],
+        + ["--db", str(db), "--out", str(out), "--json"],
         check=False,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # one progress line per stage, when it ends
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NARRATIVE_PROGRESS_EVERY": "1e9"},
     )
     wall = time.perf_counter() - t0
     if done.returncode:
         raise SystemExit(f"run failed (exit {done.returncode}): {done.stderr[-2000:]}")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     return {
         "seconds": wall,
-        "child_cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "child_peak_mb": usage.ru_maxrss / 1024,
+        "stages": stage_seconds(done.stderr),
         "documents": summary["documents"],
         "claims": summary["claims"],
         "events": len(summary["events"]),
         "reports": len(summary["reports"]),
         "claim_pairs": summary["claim_pairs"],
     }
+
+
+def stage_seconds(progress: str) -> dict[str, float]:
+    """{stage: seconds} from the CLI's closing line of each stage ("segment: ... · 1 min 52 s")."""
+    out = {}
+    for line in progress.splitlines():
+        name, _, rest = line.partition(": ")
+        last = rest.rsplit(" · ", 1)[-1]
+        match = re.fullmatch(r"(?:(\d+) h )?(?:(\d+) min )?(\d+) s|(\d+) h (\d+) min", last)
+        if name.isidentifier() and match:
+            h, m, sec, h2, m2 = (int(g) if g else 0 for g in match.groups())
+            out[name] = (h + h2) * 3600 + (m + m2) * 60 + sec
+    return out
 
 
 def pairwise(truth: dict, found: dict) -> dict:
@@ -505,8 +521,6 @@ def run_stage(name: str, args) -> dict:
         str(args.docs),
         "--sample",
         str(args.sample),
-        "--align-every",
-        str(args.align_every),
     ] + (["--fresh"] if args.fresh else [])
     log(f"{name} ...")
     t0 = time.perf_counter()
@@ -523,11 +537,57 @@ def run_stage(name: str, args) -> dict:
 
 def child(name: str, args) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
-    result = globals()[f"stage_{name}"](args)
+    with TreeMemory() as memory:
+        result = globals()[f"stage_{name}"](args)
     result.setdefault("seconds", time.perf_counter() - t0)
-    result["cpu_seconds"] = time.process_time() - c0 + result.pop("child_cpu_seconds", 0.0)
-    result["peak_mb"] = max(rss_mb(), result.pop("child_peak_mb", 0.0))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers and the `run` process
+    result["cpu_seconds"] = time.process_time() - c0 + children.ru_utime + children.ru_stime
+    result["peak_mb"] = max(rss_mb(), memory.peak_mb)
     print(json.dumps(result))
+
+
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants together (workers, the
+    `run` process and its workers), sampled every 0.2 s from /proc."""
+
+    def __init__(self):
+        self.peak_mb, self._stop = 0.0, threading.Event()
+
+    def __enter__(self) -> Self:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_mb = max(self.peak_mb, sum(map(_rss_mb, _tree(os.getpid()))))
+
+
+def _tree(root: int) -> list[int]:
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parent[int(stat.parent.name)] = int(fields[1])
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, ppid in parent.items() if ppid in frontier]
+        tree += frontier
+    return tree
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return 0.0
 
 
 def main() -> None:
@@ -535,12 +595,6 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=10_000, help="documents in the feed")
     parser.add_argument(
         "--sample", type=int, default=10_000, help="distinct texts embedded with the bundled model"
-    )
-    parser.add_argument(
-        "--align-every",
-        type=int,
-        default=1,
-        help="align 1 in k events by size (default 1: all; else the rest is extrapolated)",
     )
     parser.add_argument("--skip", default="", help=f"comma-separated stages of {STAGES}")
     parser.add_argument("--fresh", action="store_true", help="distil the fast model again")
@@ -571,8 +625,6 @@ def main() -> None:
         if name in ("embed", "align"):
             results[f"store_mb_after_{name}"] = store_mb()
     results["store_mb"] = store_mb()
-    if "align" in results:
-        results["align"]["every"] = args.align_every
     results["total_seconds"] = time.perf_counter() - t0
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
     write(results, args)
@@ -581,16 +633,8 @@ def main() -> None:
 def write(results: dict, args) -> None:
     """SCALE.md from a run's results (also `--markdown-only`, from benchmarks/work/)."""
     if "align" in results:
-        a = results["align"]
-        records = [json.loads(line) for line in (WORK / "events.jsonl").open()]
-        sizes = json.loads((WORK / "event_sizes.json").read_text())
-        every = a.get("every", args.align_every)
-        a["estimated"] = {
-            k: estimate(records, k, sizes, every) for k in ("align", "diverge", "write", "read")
-        }
-        grown = results["store_mb_after_align"] - results.get("store_mb_after_embed", 0)
-        full = results.get("store_mb_after_embed", 0) + grown * a["claims_all"] / a["claims"]
-        results["store_full_gb_per_m"] = full / 1024 / a["claims_all"] * 1e6
+        claims = results["align"]["claims"]
+        results["store_full_gb_per_m"] = results["store_mb_after_align"] / 1024 / claims * 1e6
     md = write_markdown(results, args)
     md += f"\nThe whole run took {results['total_seconds'] / 60:.0f} minutes.\n"
     if args.no_write:

@@ -35,32 +35,6 @@ def fit(records: list[dict]) -> dict:
     return {"per_claim": coef[0], "per_claim2": coef[1], "r2": r2}
 
 
-def estimate(records: list[dict], key: str, sizes: list[int], every: int) -> float:
-    """Seconds of `key` over every event, from the sampled ones.
-
-    The sample is the largest event of each run of `every` events by size; each sampled event
-    stands for its run through the ratio of the fitted cost f(n) = a·n + b·n² (a, b >= 0) over
-    the run to f at its own size (with f(n) = n this gives the exact claim count).
-    """
-    from scipy.optimize import nnls
-
-    records = sorted(records, key=lambda r: -r["claims"])
-    runs = sorted(sizes, reverse=True)
-    n = np.array([r["claims"] for r in records], dtype=float)
-    y = np.array([r[key] for r in records])
-    coef, _ = nnls(np.stack([n, n * n], axis=1), y)
-
-    def f(m):
-        return coef[0] * m + coef[1] * m * m
-
-    total = 0.0
-    for i, r in enumerate(records):
-        run = np.array(runs[i * every : (i + 1) * every], dtype=float)
-        own = f(n[i])
-        total += r[key] * (f(run).sum() / own if own > 0 else len(run))
-    return total
-
-
 def scaling_table(records: list[dict]) -> str:
     records = sorted(records, key=lambda r: r["claims"])
     rows = []
@@ -178,7 +152,7 @@ def write_markdown(r: dict, args) -> str:
 
 def stages_section(r: dict) -> list[str]:
     ing, seg, emb = r["ingest"], r["segment"], r["embed"]
-    claims, distinct, docs = seg["claims"], seg["distinct_texts"], r["build"]["documents"]
+    claims, docs = seg["claims"], r["build"]["documents"]
     fast_rate = emb["embedded"] / emb["encode_seconds"] if emb["encode_seconds"] else 0
     rows = [
         [
@@ -211,44 +185,49 @@ def stages_section(r: dict) -> list[str]:
     ]
     bun = r.get("bundled")
     if bun:
-        rate = bun["bundled"]["per_second"]
+        b = bun["bundled"]
         rows.append(
             [
                 "embed, bundled model",
-                f"estimated: {num(distinct)} texts at the rate measured on {num(bun['texts'])}",
-                f"~{num(distinct / rate)}",
+                (
+                    f"encoding {num(bun['texts'])} distinct claim texts (a sample; `run`"
+                    " without `--model` embeds them all with it)"
+                ),
+                num(b["seconds"]),
                 "",
-                f"{rate:,.0f} texts/s",
+                f"{b['per_second']:,.0f} texts/s",
                 num(bun["peak_mb"]),
             ]
         )
     a = r.get("align")
     if a:
-        whole = a["events"] >= a["events_all"]
-        share = (
-            f"all {a['events']} events"
-            if whole
-            else f"{a['events']} of {a['events_all']} events measured"
-        )
-        for key, what in (
-            ("align", "`align()` per event, summed"),
-            ("diverge", "`diverge()` per event, summed"),
-            ("write", "`write_event()`: 5 tables, one transaction per event"),
-            ("read", "claims + vectors (a batch of events), documents per event"),
+        workers = f"{a['workers']} worker processes"
+        for key, what, unit in (
+            ("align", f"`align()` of every event, CPU s summed over {workers}", "CPU s"),
+            ("diverge", f"`diverge()` + term contrasts, CPU s summed over {workers}", "CPU s"),
+            ("write", "`write_event()`: 5 tables, one transaction per event", "wall s"),
+            ("read", "claims + vectors (a batch of events), documents per event", "wall s"),
         ):
-            total = a["estimated"][key]
             rows.append(
                 [
                     {"write": "store writes", "read": "store reads"}.get(key, key),
-                    f"{what} ({share})"
-                    if whole
-                    else f"{what} ({share}, {num(a[key])} s; rest extrapolated)",
-                    num(total),
-                    cpu(a) + " (align stage)" if key == "align" else "",
-                    f"{num(claims / total)} claims/s" if total else "",
-                    num(a["peak_mb"]) if key == "align" else "(same process)",
+                    what,
+                    f"{num(a[key])} ({unit})",
+                    cpu(a) + " (whole align stage)" if key == "align" else "",
+                    f"{num(a['claims'] / a[key])} claims/s" if a[key] else "",
+                    num(a["peak_mb"]) if key == "align" else "(same stage)",
                 ]
             )
+        rows.append(
+            [
+                "align stage",
+                f"all {num(a['events'])} events: reads, {workers} comparing, writes",
+                num(a["seconds"]),
+                cpu(a),
+                f"{num(a['claims'] / a['seconds'])} claims/s",
+                num(a["peak_mb"]),
+            ]
+        )
     rep = r.get("report")
     if rep:
         for x in rep["reports"]:
@@ -286,18 +265,9 @@ def stages_section(r: dict) -> list[str]:
     if a:
         c = a["counts"]
         lines += [
-            (
-                (
-                    "Alignment ran on every event. Rows stored: "
-                    if args_every(a) == 1
-                    else f"Alignment ran on 1 in {args_every(a)} events by size: the largest of"
-                    f" each run of {args_every(a)}, which stands for its run scaled by the fitted"
-                    " cost a·n + b·n² of the run over its own (below). Rows stored for those"
-                    " events: "
-                )
-                + ", ".join(f"{k} {num(c[k])}" for k in COMPARED if k in c)
-                + f". Store on disk: {r.get('store_mb', 0):,.0f} MB."
-            ),
+            "Alignment ran on every event. Rows stored: "
+            + ", ".join(f"{k} {num(c[k])}" for k in COMPARED if k in c)
+            + f". Store on disk: {r.get('store_mb', 0):,.0f} MB.",
             "",
         ]
     return lines
@@ -319,11 +289,12 @@ def end_to_end_section(r: dict) -> list[str]:
         "## End to end",
         "",
         (
-            "One `narrative-compare run feed.jsonl --group auto --model <fast tier> --quiet"
-            " --json` on a new store, in its own process (ingest, segment, grouping, embed,"
-            " align, diverge, store writes and every report; making the fast model excluded):"
-            f" {num(e['seconds'])} s wall ({e['seconds'] / 60:.1f} min, {verdict} the 10-minute"
-            f" target), {num(e['cpu_seconds'])} CPU s, peak {num(e['peak_mb'])} MB."
+            "One `narrative-compare run feed.jsonl --group auto --model <fast tier> --json` on a"
+            " new store, in its own process (ingest, segment, grouping, embed, align, diverge,"
+            " store writes and every report; making the fast model excluded; default workers,"
+            f" one per core): {num(e['seconds'])} s wall ({e['seconds'] / 60:.1f} min, {verdict}"
+            f" the 10-minute target), {num(e['cpu_seconds'])} CPU s (its workers included), peak"
+            f" {num(e['peak_mb'])} MB resident for the whole process tree (sampled every 0.2 s)."
             f" {num(e['documents'])} documents, {num(e['claims'])} claims, {num(e['events'])}"
             f" events, {num(e['reports'])} reports, {num(e['claim_pairs'])} aligned pairs."
             f" Load average {r['load']:.1f} when the benchmark started,"
@@ -331,11 +302,14 @@ def end_to_end_section(r: dict) -> list[str]:
             + (" (the machine was not idle)." if r["load"] > 1 else ".")
         ),
         "",
+        "Its stages, from its own progress lines:",
+        "",
+        table(
+            ["stage", "seconds"],
+            [[name, num(seconds)] for name, seconds in e.get("stages", {}).items()],
+        ),
+        "",
     ]
-
-
-def args_every(a: dict) -> int:
-    return round(a["events_all"] / max(a["events"], 1))
 
 
 def memory_section(r: dict) -> list[str]:
@@ -438,7 +412,7 @@ def fast_section(r: dict) -> list[str]:
                         "bundled all-MiniLM-L6-v2",
                         num(slow),
                         f"{bun['bundled']['load_seconds']:.1f}",
-                        f"~{distinct / slow / 60:,.0f} min (extrapolated)",
+                        f"not measured (the sample of {num(bun['texts'])}: {num(bun['bundled']['seconds'])} s)",
                     ],
                     [
                         "fast tier (static, 256-d)",
@@ -599,11 +573,7 @@ def largest(r: dict) -> list[str]:
         "embed (fast tier)": emb["seconds"] / claims * 1e6,
     }
     if a:
-        per_million["align"] = a["estimated"]["align"] / claims * 1e6
-        per_million["diverge"] = a["estimated"]["diverge"] / claims * 1e6
-        per_million["store reads + writes"] = (
-            (a["estimated"]["read"] + a["estimated"]["write"]) / claims * 1e6
-        )
+        per_million["align + diverge (the stage's wall time)"] = a["seconds"] / claims * 1e6
     total = sum(per_million.values())
     top = sorted(per_million.items(), key=lambda kv: -kv[1])
     lines = [

@@ -10,6 +10,7 @@ a re-run resumes and embeds only what is missing. Path-level commands live in `c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -149,7 +150,7 @@ def _store_ingested(
             "doc_id", "event_id", _input=pl.col("doc_id").is_in(docs["doc_id"].to_list())
         )
         check = partial(check, stored=stored)
-    claims = _segmented(new, progress, workers)  # once: grouping takes these claims too
+    claims = segment_documents(new, progress, workers)  # once: grouping takes these claims too
     if group == "auto" and new.height:
         new = _grouped(con, new, claims, embedder, check, progress, workers)
         event_of = new.select("doc_id", pl.col("event_id").alias("_event"))
@@ -176,7 +177,7 @@ def _store_ingested(
     return summary
 
 
-def _segmented(documents: pl.DataFrame, progress: Progress, workers: int = 1) -> pl.DataFrame:
+def segment_documents(documents: pl.DataFrame, progress: Progress, workers: int = 1) -> pl.DataFrame:
     """`segment(documents)`, a chunk of documents at a time on `workers` processes, so that
     progress can be told and both cores used; the claims in the documents' order."""
     if documents.height <= SEGMENT_CHUNK:
@@ -346,25 +347,47 @@ def compare_event(
     diverge_config: DivergeConfig | None = None,
     *,
     contrasts: bool = True,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Align and diverge the claims of one event (or several: each is compared on its own);
     `vectors[i]` embeds `claims[i]`. Pure, no store. `contrasts=False` leaves term_contrasts
-    empty (the evaluators do not score them)."""
+    empty (the evaluators do not score them). `timings`, when given, gets the CPU seconds of
+    each step ("align", "diverge", "term_contrasts"; benchmarks/scale.py)."""
+    clock = _Clock(timings)
     with one_blas_thread():  # the same bits in this process, a worker or a Ray task
         aligned = align(_with_lang(claims, documents), vectors, config or AlignConfig())
+    clock.lap("align")
     diverge_config = diverge_config or DivergeConfig()
     divergences = diverge(documents, claims, aligned.claim_pairs, diverge_config)
-    return {
+    tables = {
         "claim_pairs": relations(
             aligned.claim_pairs, divergences, diverge_config, _languages(documents)
         ),
         "claim_groups": aligned.claim_groups,
         "omissions": rate_omissions(claims, aligned.omissions),
         "divergences": divergences,
-        "term_contrasts": term_contrasts(_contrastable(documents), diverge_config)
-        if contrasts
-        else pl.DataFrame(schema=TERM_CONTRASTS_SCHEMA),
     }
+    clock.lap("diverge")
+    tables["term_contrasts"] = (
+        term_contrasts(_contrastable(documents), diverge_config)
+        if contrasts
+        else pl.DataFrame(schema=TERM_CONTRASTS_SCHEMA)
+    )
+    clock.lap("term_contrasts")
+    return tables
+
+
+class _Clock:
+    """CPU seconds per step into `timings` (nothing when it is None)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings, self.last = timings, time.process_time()
+
+    def lap(self, step: str) -> None:
+        if self.timings is not None:
+            now = time.process_time()
+            self.timings[step] = self.timings.get(step, 0.0) + now - self.last
+            self.last = now
 
 
 def _with_lang(claims: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
