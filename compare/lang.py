@@ -69,8 +69,8 @@ def is_cjk(char: str) -> bool:
 
 def cjk_share(text: str) -> float:
     """The share of CJK characters among the letters of `text`."""
-    letters = [ch for ch in text if ch.isalpha()]
-    return sum(map(is_cjk, letters)) / len(letters) if letters else 0.0
+    letters = "".join(filter(str.isalpha, text))
+    return len(_CJK_CHAR.findall(letters)) / len(letters) if letters else 0.0
 
 
 def tokens(text: str) -> list[str]:

@@ -177,7 +177,9 @@ def _store_ingested(
     return summary
 
 
-def segment_documents(documents: pl.DataFrame, progress: Progress, workers: int = 1) -> pl.DataFrame:
+def segment_documents(
+    documents: pl.DataFrame, progress: Progress, workers: int = 1
+) -> pl.DataFrame:
     """`segment(documents)`, a chunk of documents at a time on `workers` processes, so that
     progress can be told and both cores used; the claims in the documents' order."""
     if documents.height <= SEGMENT_CHUNK:

@@ -234,11 +234,12 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         starts = _rule_starts if len(line.group()) > LONG_LINE_CHARS else _sentence_starts
         windows = _windows
         head = line.group()[:PIECE_CHARS]
-        if lang.cjk_share(head) >= CJK_LINE_SHARE:
+        letters = "".join(filter(str.isalpha, head))
+        if lang.cjk_share(letters) >= CJK_LINE_SHARE:
             starts, windows = _cjk_starts, _whole  # linear rules: no windows needed
-        elif _share(head, _CYRILLIC_LETTER) >= 0.5:
+        elif _share(letters, _CYRILLIC_LETTER) >= 0.5:
             starts, windows = _cyrillic_starts, _whole
-        elif _share(head, _ARABIC_LETTER) >= 0.5:
+        elif _share(letters, _ARABIC_LETTER) >= 0.5:
             starts, windows = _arabic_starts, _whole
         for window_start, window_end in windows(line.group()):
             window = line.group()[window_start:window_end]
@@ -278,10 +279,9 @@ def _cjk_starts(line: str) -> list[int]:
     return [0] + [m.end() for m in _CJK_END.finditer(line) if 0 < m.end() < len(line)]
 
 
-def _share(text: str, script: re.Pattern[str]) -> float:
-    """The share of the letters of `text` that are of `script`."""
-    letters = [ch for ch in text if ch.isalpha()]
-    return sum(bool(script.match(ch)) for ch in letters) / len(letters) if letters else 0
+def _share(letters: str, script: re.Pattern[str]) -> float:
+    """The share of `letters` (a string of letters only) that are of `script` (one character)."""
+    return len(script.findall(letters)) / len(letters) if letters else 0
 
 
 def _arabic_starts(line: str) -> list[int]:
