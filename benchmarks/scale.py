@@ -233,7 +233,7 @@ def stage_align(args) -> dict:
     from compare import store
     from compare.align import AlignConfig
     from compare.embed import event_vectors, load_embedder
-    from compare.pipeline import write_event
+    from compare.pipeline import WRITE_BATCH
     from compare.workers import default_workers, imap
 
     base = current_rss_mb()
@@ -251,11 +251,10 @@ def stage_align(args) -> dict:
             yield event_id, documents, claims, vectors, config
             t0 = time.perf_counter()
 
-    records = []
+    records, batch = [], []
     t_start = time.perf_counter()
     for event_id, n, docs, tables, timings in imap(compare_timed, work(), default_workers()):
-        t0 = time.perf_counter()
-        write_event(con, event_id, tables)
+        batch.append((event_id, tables))
         records.append(
             {
                 "event_id": event_id,
@@ -266,9 +265,13 @@ def stage_align(args) -> dict:
                 "divergences": tables["divergences"].height,
                 "align": timings["align"],
                 "diverge": timings["diverge"] + timings["term_contrasts"],
-                "write": time.perf_counter() - t0,
+                "write": 0.0,
             }
         )
+        if len(batch) == WRITE_BATCH:
+            records[-1]["write"], batch = timed_write(con, batch), []
+    if batch:
+        records[-1]["write"] = timed_write(con, batch)
     seconds = time.perf_counter() - t_start
     counts = store.table_counts(con)
     con.close()
@@ -287,6 +290,15 @@ def stage_align(args) -> dict:
         "read": reads[0],
         **{k: sum(r[k] for r in records) for k in ("align", "diverge", "write")},
     }
+
+
+def timed_write(con, batch) -> float:
+    """Seconds to write a batch of events as align_store does (one transaction)."""
+    from compare.pipeline import write_events
+
+    t0 = time.perf_counter()
+    write_events(con, batch)
+    return time.perf_counter() - t0
 
 
 def compare_timed(work) -> tuple:

@@ -36,6 +36,7 @@ from compare.workers import default_workers, imap, one_blas_thread
 __all__ = ["Progress", "quiet"]  # re-exported: compare.progress defines them
 
 SEGMENT_CHUNK = 200  # documents segmented between two progress updates
+WRITE_BATCH = 16  # events compared, then written in one transaction
 
 
 @dataclass
@@ -265,8 +266,9 @@ def align_store(
 ) -> AlignSummary:
     """The local engine: embed, align and diverge the stored claims of `events` (default: all);
     vectors are looked up per batch of events. This process reads, embeds and writes, one event
-    at a time in the given order; `workers` processes (default: one per core,
-    `compare.workers`) compare the events, so 1 or N workers write the same rows.
+    at a time in the given order, `WRITE_BATCH` events a transaction (an interrupted run keeps
+    every batch written before); `workers` processes (default: one per core, `compare.workers`)
+    compare the events, so 1 or N workers write the same rows.
 
     `embedder` is one model for every event, or a `ModelChoice` that picks each event's model
     from its documents' languages (compare/models.py); `event_models` records the one used. The
@@ -287,13 +289,16 @@ def align_store(
                 (event_id, store.read_table(con, "documents", event_id=event_id), claims, vectors)
                 for event_id, claims, vectors in event_vectors(con, counting, members)
             )
-            for event_id, claims, tables in imap(
-                partial(_compare_one, configs=configs), work, workers
-            ):
+            batch: list[tuple[str, dict[str, pl.DataFrame]]] = []
+            results = imap(partial(_compare_one, configs=configs), work, workers)
+            for event_id, claims, tables in results:
                 if claims["doc_id"].n_unique() < 2:
                     summary.lonely_events.append(event_id)
                 tables["event_models"] = event_model_row(event_id, model.key, reasons[event_id])
-                write_event(con, event_id, tables)
+                batch.append((event_id, tables))
+                if len(batch) == WRITE_BATCH:
+                    write_events(con, batch)
+                    batch = []
                 summary.events.append(event_id)
                 summary.claims += claims.height
                 summary.claim_pairs += tables["claim_pairs"].height
@@ -302,6 +307,8 @@ def align_store(
                 now = max(0, distinct - embedded - counting.texts)
                 shown.advance(1, claims=claims.height, cached=now - cached)
                 cached = now
+            if batch:
+                write_events(con, batch)
             embedded += counting.texts
     summary.embedded = _cached(con) - cached_before
     return summary
@@ -424,10 +431,20 @@ def _contrastable(documents: pl.DataFrame) -> pl.DataFrame:
 def write_event(con: duckdb.DuckDBPyConnection, event_id: str, tables: dict) -> None:
     """Replace an event's compared tables (and its `event_models` row, when `tables` has one) in
     one transaction."""
+    write_events(con, [(event_id, tables)])
+
+
+def write_events(
+    con: duckdb.DuckDBPyConnection, results: Sequence[tuple[str, dict[str, pl.DataFrame]]]
+) -> None:
+    """`write_event` for several events in one transaction (one delete and one insert a table):
+    each event is still either as it was or fully updated."""
     with transaction(con):
         for name in WRITTEN_TABLES:
-            if name in tables:
-                store.replace_rows(con, name, tables[name], key="event_id", values=[event_id])
+            given = [(event_id, tables[name]) for event_id, tables in results if name in tables]
+            if given:
+                rows = pl.concat([frame for _, frame in given])
+                store.replace_rows(con, name, rows, key="event_id", values=[e for e, _ in given])
 
 
 def _cached(con: duckdb.DuckDBPyConnection) -> int:
