@@ -3,8 +3,8 @@ compared tables (claim_pairs, claim_groups, omissions, divergences, term_contras
 
 `compare_event` is pure (frames in, frames out, no store); `align_store` is the local engine and
 `compare.engine_ray.align_store_ray` the Ray one, both an `Engine`: the same call, picked in
-`compare.api`. Writes happen per event inside a transaction, so an interrupted run leaves every
-event either as it was or fully updated; embeddings are committed as soon as they are computed, so
+`compare.api`. Writes happen a batch of whole events to a transaction, so an interrupted run
+leaves every event either as it was or fully updated; embeddings are committed as soon as they are computed, so
 a re-run resumes and embeds only what is missing. Path-level commands live in `compare.api`.
 """
 
