@@ -1391,3 +1391,47 @@ def test_skip_bad_skips_a_row_of_any_refused_value_and_keeps_the_rest(tmp_path):
     assert [where for where, _ in result.skipped] == [f"{path}:{n}" for n in (2, 3, 4, 5)]
     with pytest.raises(InputError, match="line 2"):
         ingest([path])
+
+
+@pytest.mark.slow  # the real bundled model, through the CLI
+def test_interrupting_workers_keeps_whole_batches_and_resumes_to_the_same_store(tmp_path):
+    """Two workers comparing 120 events: a signal after the first batch is written leaves whole
+    batches of 16 events, no worker behind, and the run resumed writes what one uninterrupted
+    worker writes."""
+    import shutil
+
+    from compare.pipeline import WRITE_BATCH
+
+    feed, db, clean = tmp_path / "feed", tmp_path / "s.duckdb", tmp_path / "clean.duckdb"
+    for i in range(120):
+        two_doc_event(feed / f"town{i:03d}")
+    assert cli("ingest", str(feed), "--db", str(db)).returncode == 0
+    shutil.copy(db, clean)
+    assert cli("align", "--db", str(clean), "--workers", "1").returncode == 0
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compare", "align", "--db", str(db), "--workers", "2"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": path, "NARRATIVE_PROGRESS_EVERY": "0"},
+    )
+    seen = b""
+    while f"align: {WRITE_BATCH + 4}/".encode() not in seen and proc.poll() is None:
+        seen += os.read(proc.stderr.fileno(), 4096)
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, (seen + rest).decode()[-2000:]
+    assert b"Interrupted" in rest and b"Traceback" not in rest
+    assert not [p for p in Path("/proc").glob("[0-9]*") if _child_of(p, proc.pid)]
+    con = store.open_store(db, read_only=True)
+    stored = con.execute("SELECT count(DISTINCT event_id) FROM event_models").fetchall()[0][0]
+    con.close()
+    assert 0 < stored < 120 and stored % WRITE_BATCH == 0
+    assert cli("align", "--db", str(db)).returncode == 0
+    assert snapshot(db) == snapshot(clean)
+
+
+def _child_of(proc_dir: Path, pid: int) -> bool:
+    try:
+        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+    except (OSError, ValueError):
+        return False
