@@ -230,20 +230,19 @@ def stages_section(r: dict) -> list[str]:
         )
     rep = r.get("report")
     if rep:
-        for x in rep["reports"]:
-            rows.append(
-                [
-                    "report",
-                    (
-                        f"`write_reports()` of one event: {x['documents']} documents,"
-                        f" {num(x['claims'])} claims ({x['mb']:.1f} MB of HTML)"
-                    ),
-                    f"{x['seconds']:.1f}",
-                    "",
-                    "",
-                    num(rep["peak_mb"]),
-                ]
-            )
+        rows.append(
+            [
+                "reports",
+                (
+                    f"`write_reports()` of every event and the index: {num(rep['pages'])} pages,"
+                    f" {num(rep['mb'])} MB of HTML (largest {rep['largest_mb']:.1f} MB)"
+                ),
+                num(rep["seconds"]),
+                cpu(rep),
+                f"{rep['seconds'] / rep['pages']:.3f} s/page",
+                num(rep["peak_mb"]),
+            ]
+        )
     g = r.get("group")
     if g and "skipped" not in g:
         rows.append(
