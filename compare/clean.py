@@ -31,7 +31,8 @@ def clean_text(text: str, *, scrape: bool = True) -> str:
     paragraphs: list[str] = []
     previous_blank = True
     for raw in text.split("\n"):
-        line = " ".join("".join(ch for ch in raw if _kept(ch)).split())
+        kept = raw if raw.isprintable() else "".join(ch for ch in raw if _kept(ch))  # fast path
+        line = " ".join(kept.split())
         if not line:
             previous_blank = True
             continue

@@ -76,10 +76,17 @@ def _bad_utf8_offsets(data: bytes) -> list[int]:
     return offsets
 
 
+# Control characters other than tab, newline, form feed and carriage return
+_CONTROL_BYTES = bytes([*range(9), 11, *range(14, 32), 127])
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def _control_share(data: bytes | str) -> float:
-    codes = data if isinstance(data, bytes) else [ord(ch) for ch in data]
-    bad = sum(1 for c in codes if (c < 32 and c not in (9, 10, 12, 13)) or c == 127)
-    return bad / max(len(codes), 1)
+    if isinstance(data, bytes):
+        bad = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    else:
+        bad = len(_CONTROL.findall(data))
+    return bad / max(len(data), 1)
 
 
 def _binary(path: Path) -> InputError:

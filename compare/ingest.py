@@ -31,6 +31,7 @@ from compare import lang
 from compare.clean import clean_text
 from compare.decode import decode
 from compare.errors import InputError
+from compare.workers import imap
 
 DOCUMENTS_SCHEMA: dict[str, pl.DataType] = {
     name: pl.String()
@@ -72,22 +73,22 @@ class Ingested:
     warnings: list[str] = field(default_factory=list)
 
 
-def ingest(paths: Sequence[str | Path], *, skip_bad: bool = False) -> Ingested:
+def ingest(paths: Sequence[str | Path], *, skip_bad: bool = False, workers: int = 1) -> Ingested:
     """Read files and folders into documents; with skip_bad, unreadable files (and the refused
-    rows of a table) go to `skipped`."""
+    rows of a table) go to `skipped`. `workers` processes detect the languages not given."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     skipped: list[tuple[str, str]] = []
     warnings: list[str] = []
     try:
-        return _ingest(paths, skip_bad, skipped, warnings)
+        return _ingest(paths, skip_bad, skipped, warnings, workers)
     except InputError as exc:  # what was found before it is told before the error
         exc.warnings, exc.skipped = warnings, skipped
         raise
 
 
 def _ingest(
-    paths: Sequence[str | Path], skip_bad: bool, skipped: list, warnings: list[str]
+    paths: Sequence[str | Path], skip_bad: bool, skipped: list, warnings: list[str], workers: int
 ) -> Ingested:
     records: list[dict[str, Any]] = []
     for path in _expand(paths, skip_bad, skipped):
@@ -117,6 +118,7 @@ def _ingest(
             "Fix the files listed above or pass other paths."
         )
     documents = _drop_duplicate_documents(records, warnings)
+    _detect_languages(documents, workers)
     frame = pl.DataFrame(
         [{name: doc[name] for name in DOCUMENTS_SCHEMA} for doc in documents],
         schema=DOCUMENTS_SCHEMA,
@@ -512,8 +514,6 @@ def _record(
             )
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     event = known.get("event_id") or path.resolve().parent.name or "default"
-    if not known.get("lang"):
-        known["lang"] = lang.detect(text)
     if len(event) > MAX_EVENT_ID_CHARS:
         raise InputError(
             f"Cannot read {label}: its event_id '{event[:40]}...' is {len(event)} characters long;"
@@ -539,6 +539,24 @@ def _as_string(value: Any) -> str | None:
         return value.isoformat()
     text = str(value).strip()
     return text or None
+
+
+DETECT_CHUNK = 250  # texts a worker reads at once; fewer than this stay in this process
+
+
+def _detect_languages(documents: list[dict[str, Any]], workers: int) -> None:
+    """Set `lang` where a document gives none: the language its text is written in
+    (`lang.detect`), chunks of DETECT_CHUNK texts on `workers` processes."""
+    missing = [doc for doc in documents if not doc["lang"]]
+    texts = [doc["text"] for doc in missing]
+    chunks = [texts[i : i + DETECT_CHUNK] for i in range(0, len(texts), DETECT_CHUNK)]
+    codes = (code for chunk in imap(_detect_chunk, chunks, workers) for code in chunk)
+    for doc, code in zip(missing, codes, strict=True):
+        doc["lang"] = code
+
+
+def _detect_chunk(texts: list[str]) -> list[str | None]:
+    return [lang.detect(text) for text in texts]
 
 
 def _drop_duplicate_documents(records: list[dict[str, Any]], warnings: list[str]) -> list[dict]:

@@ -65,22 +65,21 @@ def ingest_into(
     `group="auto"` puts the new documents into events by content (compare/group.py): they join
     stored events or form new ones, whatever their folder or `event_id` field says.
     `require_pairs` (run) refuses, before anything is written, an input none of whose events
-    would have two documents. `workers` processes segment (default: one per core). When the
-    input is refused, the files --skip-bad skipped are still
-    told to `progress`, after the warnings (a duplicate dropped, a file read as Latin-1) that
-    may explain the error.
+    would have two documents. `workers` processes detect languages and segment (default: one per
+    core). When the input is refused, the files --skip-bad skipped are still told to `progress`,
+    after the warnings (a duplicate dropped, a file read as Latin-1) that may explain the error.
     """
     progress = progress or quiet
+    workers = workers or default_workers()
     try:
         with stage(progress, "read", unit="documents") as shown:
-            result = ingest(paths, skip_bad=skip_bad)
+            result = ingest(paths, skip_bad=skip_bad, workers=workers)
             shown.advance(result.documents.height)
     except InputError as exc:
         tell_input(exc.warnings, exc.skipped, progress)
         raise
     try:
         check = partial(_require_pairs, paths) if require_pairs else None
-        workers = workers or default_workers()
         return _store_ingested(con, result, group, embedder, check, progress, workers)
     except InputError:
         tell_input(result.warnings, result.skipped, progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
@@ -290,11 +291,14 @@ def test_group_auto_assigns_a_feed_to_events_and_new_documents_join_them(tmp_pat
 
 
 def test_two_workers_write_the_same_store_as_one(tmp_path, monkeypatch):
-    """Documents segmented and grouped, events compared in two worker processes or in this one:
-    every table the same, row for row (the order-free digest of every column). Chunks of three
-    documents, so that the sample's documents are spread over both workers."""
+    """Languages detected, documents segmented and grouped, events compared in two worker
+    processes or in this one: every table the same, row for row (the order-free digest of every
+    column). Chunks of three documents, so that the sample's documents are spread over both
+    workers."""
     from compare import group, pipeline
 
+    ingest_module = importlib.import_module("compare.ingest")  # `compare.ingest` is the function
+    monkeypatch.setattr(ingest_module, "DETECT_CHUNK", 3)
     monkeypatch.setattr(pipeline, "SEGMENT_CHUNK", 3)
     monkeypatch.setattr(group, "READ_CHUNK", 3)
     digests = {}
