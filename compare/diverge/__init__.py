@@ -43,7 +43,6 @@ relations, saliences, thresholds).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 import polars as pl
@@ -59,9 +58,9 @@ from compare.diverge.config import (
 from compare.diverge.conflicts import across_languages
 from compare.diverge.entities import merge_links, title_links_cached
 from compare.diverge.kinds import compare_claims, relation_of
-from compare.diverge.lexicon import Span
 from compare.diverge.numbers import parse_number
 from compare.diverge.omissions import rate_omissions
+from compare.diverge.pairs import PairRows
 from compare.diverge.terms import term_contrasts, terms
 from compare.lang import base
 from compare.text import document_labels
@@ -102,12 +101,16 @@ def diverge(
             analysed[claim_id] = analyse(row, doc)
         return analysed[claim_id]
 
+    pair_rows = PairRows(config)
+    links_of: dict[tuple[str, str], dict[str, set[str]]] = {}  # per pair of documents
     rows = []
     for pair in claim_pairs.iter_rows(named=True):
         a, b = get(pair["claim_a"]), get(pair["claim_b"])
-        links = merge_links(corefs[a.doc_id], corefs[b.doc_id])
+        docs_ab = (a.doc_id, b.doc_id)
+        if docs_ab not in links_of:
+            links_of[docs_ab] = merge_links(corefs[a.doc_id], corefs[b.doc_id])
         sure = belief(pair.get("score"), config)
-        for kind, score, reason, ev_a, ev_b, salience in compare_claims(a, b, links, config):
+        for kind, score, reason, ev_a, ev_b, salience in pair_rows(a, b, links_of[docs_ab]):
             if sure < LOOSE_PAIR:
                 reason += " (the two claims are only loosely aligned)"
             rows.append(
@@ -116,10 +119,10 @@ def diverge(
                     a.id,
                     b.id,
                     kind,
-                    round(score, 4),
+                    score,
                     reason,
-                    _json(ev_a),
-                    _json(ev_b),
+                    ev_a,
+                    ev_b,
                     round(salience * sure, 3),
                 )
             )
@@ -162,10 +165,6 @@ def relations(
 def belief(pair_score: float | None, config: DivergeConfig) -> float:
     """How far a difference on this pair can be believed: min(1, score / certain_pair_score)."""
     return min(1.0, (pair_score or config.certain_pair_score) / config.certain_pair_score)
-
-
-def _json(spans: list[Span]) -> str:
-    return json.dumps([[s, e, t] for s, e, t in spans], ensure_ascii=False)
 
 
 __all__ = [

@@ -1,5 +1,6 @@
 """One claim row and its document -> `Claim`: what the claim says (quantities, mentions, content
-words, hedges, negation cues), read once per distinct text."""
+words, hedges, negation cues), read once per distinct text (and the one bit of its document that
+reading depends on, `named_opener`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from compare.diverge.entities import Mention, mentions
+from compare.diverge.entities import Mention, named_opener, text_mentions
 from compare.diverge.lexicon import WORD, Span, lex
 from compare.diverge.numbers import Quantity, neutral_quantities, quantities
 from compare.diverge.words import content_words
@@ -27,6 +28,7 @@ class Claim:
     rel_pos: float  # where the claim starts in its document, 0 = first character
     doc_text: str = ""
     lang: str | None = None  # the document's language ('zh', 'en'), None when unknown
+    named_opener: bool = False  # the document writes the text's opening word as a name
     words: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, match key)
     mentions: list[Mention] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
@@ -50,6 +52,7 @@ def analyse(row: dict, doc: dict) -> Claim:
         rel_pos=(row["char_start"] / len(doc_text)) if doc_text else 0.0,
         doc_text=doc_text,
         lang=base(doc.get("lang")),
+        named_opener=named_opener(text, doc_text),
     )
     (
         claim.quantities,
@@ -59,16 +62,18 @@ def analyse(row: dict, doc: dict) -> Claim:
         claim.tentative,
         claim.firm,
         claim.negations,
-    ) = _read(text, doc_text, claim.lang)
+    ) = read(text, claim.lang in (None, "en"), claim.named_opener)
     return claim
 
 
 @lru_cache(maxsize=65536)
-def _read(text: str, doc_text: str, lang: str | None) -> tuple:
-    """What a claim's text says, cached: the same sentence recurs across events (wire copy).
-    Numbers are read with English words for English (or unknown) text, else language-neutrally."""
-    quants = quantities(text) if lang in (None, "en") else neutral_quantities(text)
-    ments = mentions(text, doc_text)
+def read(text: str, english: bool, named_opener: bool) -> tuple:
+    """What a claim's text says, cached: the same sentence recurs in many documents (wire copy).
+    Numbers are read with English words for English (or unknown) text, else language-neutrally;
+    `named_opener` is what the document tells of the opening word (`entities.named_opener`). The
+    lists are shared: read them, never change them."""
+    quants = quantities(text) if english else neutral_quantities(text)
+    ments = text_mentions(text, named_opener)
     taken = [(q.start, q.end) for q in quants]
     low = text.lower()
     L = lex()

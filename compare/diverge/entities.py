@@ -31,7 +31,32 @@ _CAP_RUN = re.compile(
 
 def mentions(text: str, doc_text: str = "") -> list[Mention]:
     """Actors (from the alias table), titles standing for a person, and other capitalised names."""
+    return text_mentions(text, named_opener(text, doc_text))
+
+
+def named_opener(text: str, doc_text: str) -> bool:
+    """Whether the lone capitalised word opening `text` (when `mentions` meets one) is a name: the
+    document also writes it capitalised elsewhere mid-sentence. This is all a claim's mentions
+    read of its document, so they can be read once per text, not once per (text, document)."""
+    word = _scan(text, False)[0]
+    return word is not None and bool(
+        re.search(rf"(?<=[a-z,;] ){re.escape(word)}\b", doc_text or "")
+    )
+
+
+def text_mentions(text: str, named_opener: bool) -> list[Mention]:
+    """`mentions` of `text`, its opening word read as a name or not (`named_opener`). The list is
+    shared by every caller (cached): read it, never change it."""
+    return _scan(text, named_opener)[1]
+
+
+@lru_cache(maxsize=1 << 15)
+def _scan(text: str, named_opener: bool) -> tuple[str | None, list[Mention]]:
+    """(the lone capitalised word opening `text` whose reading depends on the document, or None
+    when `text` has none; the mentions). At most one word is so asked about: only one name piece
+    can start where the sentence does, and what comes before it does not depend on the answer."""
     L = lex()
+    opener = None
     out: list[Mention] = []
     taken: list[tuple[int, int]] = []
     for m in L.actor_re.finditer(text):
@@ -50,9 +75,9 @@ def mentions(text: str, doc_text: str = "") -> list[Mention]:
                 continue
             if start == _sentence_start(text) and " " not in text[start:end].strip():
                 # A lone capitalised word opening the sentence is a name only if the document
-                # also writes it capitalised elsewhere mid-sentence.
-                word = text[start:end]
-                if not re.search(rf"(?<=[a-z,;] ){re.escape(word)}\b", doc_text or ""):
+                # also writes it capitalised elsewhere mid-sentence (`named_opener`).
+                opener = text[start:end]
+                if not named_opener:
                     continue
             out.append(_mention(text, start, end, f"name:{name}", "name"))
             taken.append((start, end))
@@ -66,7 +91,7 @@ def mentions(text: str, doc_text: str = "") -> list[Mention]:
         ):
             continue
         out.append(_mention(text, start, end, f"role:{canon}", "person"))
-    return sorted(out, key=lambda x: x.start)
+    return opener, sorted(out, key=lambda x: x.start)
 
 
 def _sentence_start(text: str) -> int:

@@ -1,0 +1,93 @@
+"""Many aligned pairs of one `diverge` call -> each pair's rows, every distinct wording compared
+once: a wire copy's sentence meets the same sentence of another document in many pairs (on the
+bench feed 98k pairs of claims that do not read alike hold 41k distinct comparisons).
+
+A pair's findings are memoised on everything they read but the two labels (`wording_key`), and
+are computed with placeholder labels that each pair then replaces with its own: the labels only
+ever appear in reasons, as they are. The speaker kind reads more of the two documents (subjects,
+officials, title links of the speakers) and is computed for every pair (`kinds.with_speaker`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from compare.diverge.claim import Claim
+from compare.diverge.config import DivergeConfig
+from compare.diverge.conflicts import _common_in, across_languages
+from compare.diverge.evidence import Finding
+from compare.diverge.kinds import _same_reading, compare_claims, with_speaker, wording_findings
+from compare.diverge.lexicon import Span
+from compare.diverge.speakers import attribution, speaker_finding
+
+Row = tuple[str, float, str, str, str, float]  # kind, score, reason, evidence JSON a, b, salience
+
+# Stand-ins for the two labels while a wording is compared. A NUL is in no label or text (checked:
+# `_placeholder_free`), so replacing them gives the reason the real labels would have given.
+LABEL_A, LABEL_B = "\x00a\x00", "\x00b\x00"
+
+
+class PairRows:
+    """`compare_claims` of the pairs of one call, as rows (score rounded, evidence as JSON)."""
+
+    def __init__(self, config: DivergeConfig):
+        self.config = config
+        self._memo: dict[tuple, list[Row]] = {}  # per call: dropped with the call's pairs
+
+    def __call__(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> list[Row]:
+        if across_languages(a.lang, b.lang) or _same_reading(a, b) or not _placeholder_free(a, b):
+            return [row(f) for f in compare_claims(a, b, links, self.config)]
+        key = wording_key(a, b, links)
+        rows = self._memo.get(key)
+        if rows is None:
+            anon_a, anon_b = replace(a, label=LABEL_A), replace(b, label=LABEL_B)
+            found = wording_findings(anon_a, anon_b, links, self.config)
+            rows = self._memo[key] = [row(f) for f in found]
+        named = [
+            (kind, score, reason.replace(LABEL_A, a.label).replace(LABEL_B, b.label), *rest)
+            for kind, score, reason, *rest in rows
+        ]
+        speaker = speaker_finding(a, b, links)
+        return with_speaker(named, row(speaker) if speaker else None)
+
+
+def wording_key(a: Claim, b: Claim, links: dict[str, set[str]]) -> tuple:
+    """Everything `kinds.wording_findings` reads of two claims but their labels: the texts and
+    their reading (language, `named_opener`), the speakers (left out of the word diff), which
+    names each document writes in lower case (entity), the title links of the roles named
+    (entity), the words that only credit the other source (elaborated) and, for "according to",
+    the other source (framing)."""
+    return (
+        a.text,
+        b.text,
+        a.lang,
+        b.lang,
+        a.named_opener,
+        b.named_opener,
+        a.speaker,
+        b.speaker,
+        tuple(_common_in(x.text, b.doc_text) for x in a.mentions if x.type == "name"),
+        tuple(_common_in(y.text, a.doc_text) for y in b.mentions if y.type == "name"),
+        frozenset(
+            (m.key, frozenset(links.get(m.key.split(":", 1)[1], ())))
+            for m in (*a.mentions, *b.mentions)
+            if m.key.startswith("role:")
+        ),
+        attribution(a, b),
+        attribution(b, a),
+        b.source if "according to" in a.text.lower() else None,
+        a.source if "according to" in b.text.lower() else None,
+    )
+
+
+def _placeholder_free(a: Claim, b: Claim) -> bool:
+    return not any("\x00" in s for s in (a.text, b.text, a.label, b.label))
+
+
+def row(f: Finding) -> Row:
+    kind, score, reason, ev_a, ev_b, salience = f
+    return kind, round(score, 4), reason, _json(ev_a), _json(ev_b), salience
+
+
+def _json(spans: list[Span]) -> str:
+    return json.dumps([[s, e, t] for s, e, t in spans], ensure_ascii=False)
