@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from compare.diverge.diff import diff_words
 from compare.diverge.entities import Mention, named_opener, text_mentions
 from compare.diverge.lexicon import WORD, Span, lex
 from compare.diverge.numbers import Quantity, neutral_quantities, quantities
@@ -36,6 +37,10 @@ class Claim:
     tentative: list[Span] = field(default_factory=list)
     firm: list[Span] = field(default_factory=list)
     negations: list[Span] = field(default_factory=list)
+    # Read once per claim, not once per pair it is in:
+    keys: frozenset[str] = frozenset()  # the match keys of `words`
+    base_keys: frozenset[str] = frozenset()  # the same, irregular verb forms as their base form
+    diff_words: tuple = ()  # `words` as the word diff compares them (`diff.diff_words`)
 
 
 def analyse(row: dict, doc: dict) -> Claim:
@@ -62,7 +67,10 @@ def analyse(row: dict, doc: dict) -> Claim:
         claim.tentative,
         claim.firm,
         claim.negations,
+        claim.keys,
+        claim.base_keys,
     ) = read(text, claim.lang in (None, "en"), claim.named_opener)
+    claim.diff_words = diff_words(text, claim.speaker, claim.words)
     return claim
 
 
@@ -77,14 +85,18 @@ def read(text: str, english: bool, named_opener: bool) -> tuple:
     taken = [(q.start, q.end) for q in quants]
     low = text.lower()
     L = lex()
+    words = content_words(text, ments, quants)
+    keys = frozenset(k for *_, k in words)
     return (
         quants,
         ments,
-        content_words(text, ments, quants),
+        words,
         [h for h in _free(_finds(L.hedge_re, low, text), taken) if h[2] != "May" or h[0] == 0],
         _finds(L.tentative_re, low, text),
         _finds(L.firm_re, low, text),
         negation_cues(text),
+        keys,
+        frozenset(L.base_form.get(k, k) for k in keys),
     )
 
 

@@ -218,6 +218,7 @@ def official_sides(doc_text: str, source: str) -> dict[str, str]:
     return sides
 
 
+@lru_cache(maxsize=1 << 14)
 def person_key(name: str) -> str:
     """A name as a person key, stripped of actors and titles ('Russian Federation Andrey Rudenko')."""
     L = lex()
@@ -253,6 +254,7 @@ def same_entity(x: Mention, y: Mention, links: dict[str, set[str]]) -> bool:
     return False
 
 
+@lru_cache(maxsize=1 << 16)
 def same_name(a: str, b: str) -> bool:
     """Same surname or one name inside the other ('Rudenko' / 'Andrey Rudenko'), or an acronym
     of the other ('DNC' / 'Democratic National Committee', 'L.A.' / 'Los Angeles')."""

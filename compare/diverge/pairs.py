@@ -9,8 +9,8 @@ officials, title links of the speakers) and is computed for every pair (`kinds.w
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import replace
 
 from compare.diverge.claim import Claim
 from compare.diverge.config import DivergeConfig
@@ -40,8 +40,7 @@ class PairRows:
         key = wording_key(a, b, links)
         rows = self._memo.get(key)
         if rows is None:
-            anon_a, anon_b = replace(a, label=LABEL_A), replace(b, label=LABEL_B)
-            found = wording_findings(anon_a, anon_b, links, self.config)
+            found = wording_findings(_relabel(a, LABEL_A), _relabel(b, LABEL_B), links, self.config)
             rows = self._memo[key] = [row(f) for f in found]
         named = [
             (kind, score, reason.replace(LABEL_A, a.label).replace(LABEL_B, b.label), *rest)
@@ -78,6 +77,12 @@ def wording_key(a: Claim, b: Claim, links: dict[str, set[str]]) -> tuple:
         b.source if "according to" in a.text.lower() else None,
         a.source if "according to" in b.text.lower() else None,
     )
+
+
+def _relabel(c: Claim, label: str) -> Claim:
+    out = copy.copy(c)  # shallow: the reading is shared, read only
+    out.label = label
+    return out
 
 
 def _placeholder_free(a: Claim, b: Claim) -> bool:

@@ -62,6 +62,7 @@ def same_speaker(x: str | None, y: str | None, links: dict[str, set[str]] | None
     return False
 
 
+@lru_cache(maxsize=1 << 14)
 def _vague(speaker: str | None) -> bool:
     words = [w.lower() for w in WORD.findall(speaker or "")]
     words = [w for w in words if w not in {"the", "a", "an"}]
