@@ -104,18 +104,19 @@ def diverge(
     pair_rows = PairRows(config)
     links_of: dict[tuple[str, str], dict[str, set[str]]] = {}  # per pair of documents
     rows = []
-    for pair in claim_pairs.iter_rows(named=True):
-        a, b = get(pair["claim_a"]), get(pair["claim_b"])
+    pairs = zip(*(_column(claim_pairs, c) for c in ("event_id", "claim_a", "claim_b", "score")))
+    for event_id, claim_a, claim_b, pair_score in pairs:
+        a, b = get(claim_a), get(claim_b)
         docs_ab = (a.doc_id, b.doc_id)
         if docs_ab not in links_of:
             links_of[docs_ab] = merge_links(corefs[a.doc_id], corefs[b.doc_id])
-        sure = belief(pair.get("score"), config)
+        sure = belief(pair_score, config)
         for kind, score, reason, ev_a, ev_b, salience in pair_rows(a, b, links_of[docs_ab]):
             if sure < LOOSE_PAIR:
                 reason += " (the two claims are only loosely aligned)"
             rows.append(
                 (
-                    pair["event_id"],
+                    event_id,
                     a.id,
                     b.id,
                     kind,
@@ -127,6 +128,11 @@ def diverge(
                 )
             )
     return pl.DataFrame(rows, schema=DIVERGENCES_SCHEMA, orient="row")
+
+
+def _column(frame: pl.DataFrame, name: str) -> list:
+    """A column's values (None for each row when the frame has no such column)."""
+    return frame[name].to_list() if name in frame.columns else [None] * frame.height
 
 
 LOOSE_PAIR = 0.7  # below this share of a certain pair's score, the reason says the pair is loose

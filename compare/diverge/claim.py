@@ -70,8 +70,15 @@ def analyse(row: dict, doc: dict) -> Claim:
         claim.keys,
         claim.base_keys,
     ) = read(text, claim.lang in (None, "en"), claim.named_opener)
-    claim.diff_words = diff_words(text, claim.speaker, claim.words)
+    claim.diff_words = _diff_words(
+        text, claim.lang in (None, "en"), claim.named_opener, claim.speaker
+    )
     return claim
+
+
+@lru_cache(maxsize=65536)
+def _diff_words(text: str, english: bool, named_opener: bool, speaker: str | None) -> tuple:
+    return diff_words(text, speaker, read(text, english, named_opener)[2])
 
 
 @lru_cache(maxsize=65536)

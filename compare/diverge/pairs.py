@@ -16,9 +16,10 @@ from compare.diverge.claim import Claim
 from compare.diverge.config import DivergeConfig
 from compare.diverge.conflicts import _common_in, across_languages
 from compare.diverge.evidence import Finding
+from compare.diverge.framing import framing_cues
 from compare.diverge.kinds import _same_reading, compare_claims, with_speaker, wording_findings
 from compare.diverge.lexicon import Span
-from compare.diverge.speakers import attribution, speaker_finding
+from compare.diverge.speakers import attribution, credits_source, speaker_finding
 
 Row = tuple[str, float, str, str, str, float]  # kind, score, reason, evidence JSON a, b, salience
 
@@ -54,8 +55,8 @@ def wording_key(a: Claim, b: Claim, links: dict[str, set[str]]) -> tuple:
     """Everything `kinds.wording_findings` reads of two claims but their labels: the texts and
     their reading (language, `named_opener`), the speakers (left out of the word diff), which
     names each document writes in lower case (entity), the title links of the roles named
-    (entity), the words that only credit the other source (elaborated) and, for "according to",
-    the other source (framing)."""
+    (entity), the words that only credit the other source (elaborated) and whether "according to"
+    credits the other source (framing)."""
     return (
         a.text,
         b.text,
@@ -74,8 +75,19 @@ def wording_key(a: Claim, b: Claim, links: dict[str, set[str]]) -> tuple:
         ),
         attribution(a, b),
         attribution(b, a),
-        b.source if "according to" in a.text.lower() else None,
-        a.source if "according to" in b.text.lower() else None,
+        _credits(a, b),
+        _credits(b, a),
+    )
+
+
+def _credits(a: Claim, b: Claim) -> tuple[bool, ...]:
+    """What `framing_finding` reads of b's source: whether each framing cue of a credits it (only
+    "according to" can)."""
+    return tuple(
+        credits_source(a.text, span[1], cue_text, b.source)
+        for _, cues in framing_cues(a.text)
+        for _, span, cue_text in cues
+        if cue_text == "according to"
     )
 
 

@@ -20,7 +20,7 @@ def content_words(text: str, ments: list[Mention], quants: list[Quantity]):
         if not any(a < m.end() and m.start() < b for a, b, _ in spans):
             spans.append((m.start(), m.end(), f"title:{L.title_of[fold(m.group())]}"))
     for m in WORD.finditer(text):
-        if any(a <= m.start() < b for a, b, _ in spans):
+        if spans and any(a <= m.start() < b for a, b, _ in spans):
             continue
         word = m.group().lower()
         if function_word(word):
