@@ -96,14 +96,13 @@ def _align_run(text_a: str, text_b: str, ra: list[Word], rb: list[Word]) -> list
     # Each word read once (key, lower case, vector), not once per word it is weighed against.
     read_a = [[_read_word(text_a, u) for u in x] for x in pa]
     read_b = [[_read_word(text_b, v) for v in y] for y in pb]
-    sims = np.zeros((len(pa), len(pb)))
-    for i, x in enumerate(read_a):
-        for j, y in enumerate(read_b):
-            sims[i, j] = max(_similarity(u, v) for u in x for v in y)
-    order = sorted(
-        ((sims[i, j], i, j) for i in range(len(pa)) for j in range(len(pb))),
-        key=lambda t: (-t[0], t[1], t[2]),
-    )
+    sims = [
+        (max(_similarity(u, v) for u in x for v in y), i, j)
+        for i, x in enumerate(read_a)
+        for j, y in enumerate(read_b)
+    ]
+    # Most similar first; the sort is stable and `sims` is in (i, j) order, so ties stay in it.
+    order = sorted(sims, key=lambda t: -t[0])
     used_a: set[int] = set()
     used_b: set[int] = set()
     out = []
@@ -195,6 +194,7 @@ def phrase_valence(text: str, words: list[Word]) -> float:
 # --- valence lexicon -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def valence(word: str, key: str | None = None) -> float:
     """VADER valence of a word in [-4, 4] (0 when unknown): its lower-case form, else any form
     with the same stem."""
