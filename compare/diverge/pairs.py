@@ -34,11 +34,16 @@ class PairRows:
     def __init__(self, config: DivergeConfig):
         self.config = config
         self._memo: dict[tuple, list[Row]] = {}  # per call: dropped with the call's pairs
+        self._sides: dict[str, tuple] = {}  # claim id -> what `wording_key` reads of its mentions
+        self._silent: dict[tuple, bool] = {}  # whether two credits make no speaker row
 
     def __call__(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> list[Row]:
-        if across_languages(a.lang, b.lang) or _same_reading(a, b) or not _placeholder_free(a, b):
+        if across_languages(a.lang, b.lang) or not _placeholder_free(a, b):
             return [row(f) for f in compare_claims(a, b, links, self.config)]
-        key = wording_key(a, b, links)
+        if _same_reading(a, b):  # wire copy: nothing but who is credited can differ
+            speaker = self._speaker(a, b, links)
+            return [row(speaker)] if speaker else []
+        key = wording_key(a, b, links, self._side(a), self._side(b))
         rows = self._memo.get(key)
         if rows is None:
             found = wording_findings(_relabel(a, LABEL_A), _relabel(b, LABEL_B), links, self.config)
@@ -47,16 +52,45 @@ class PairRows:
             (kind, score, reason.replace(LABEL_A, a.label).replace(LABEL_B, b.label), *rest)
             for kind, score, reason, *rest in rows
         ]
-        speaker = speaker_finding(a, b, links)
+        speaker = self._speaker(a, b, links)
         return with_speaker(named, row(speaker) if speaker else None)
 
+    def _speaker(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> Finding | None:
+        """`speaker_finding`. Whether it finds anything reads only the two speakers and subjects
+        and the two documents (their sources, texts and title links); its texts only place the
+        evidence. So whether it is silent is remembered per speakers, subjects and documents."""
+        if not a.speaker and not b.speaker:
+            return None
+        key = (a.speaker, b.speaker, a.subject, b.subject, a.doc_id, b.doc_id)
+        if self._silent.get(key):
+            return None
+        found = speaker_finding(a, b, links)
+        self._silent[key] = found is None
+        return found
 
-def wording_key(a: Claim, b: Claim, links: dict[str, set[str]]) -> tuple:
+    def _side(self, c: Claim) -> tuple:
+        """(its names, its roles as (key, role), whether a framing cue of it is "according to"),
+        read once per claim."""
+        if c.id not in self._sides:
+            self._sides[c.id] = (
+                tuple(x.text for x in c.mentions if x.type == "name"),
+                tuple(
+                    (m.key, m.key.split(":", 1)[1]) for m in c.mentions if m.key.startswith("role:")
+                ),
+                any(t == "according to" for _, cues in framing_cues(c.text) for *_, t in cues),
+            )
+        return self._sides[c.id]
+
+
+def wording_key(
+    a: Claim, b: Claim, links: dict[str, set[str]], side_a: tuple, side_b: tuple
+) -> tuple:
     """Everything `kinds.wording_findings` reads of two claims but their labels: the texts and
     their reading (language, `named_opener`), the speakers (left out of the word diff), which
     names each document writes in lower case (entity), the title links of the roles named
     (entity), the words that only credit the other source (elaborated) and whether "according to"
-    credits the other source (framing)."""
+    credits the other source (framing). `side_a`, `side_b`: `PairRows._side` of a and b."""
+    (names_a, roles_a, according_a), (names_b, roles_b, according_b) = side_a, side_b
     return (
         a.text,
         b.text,
@@ -66,17 +100,13 @@ def wording_key(a: Claim, b: Claim, links: dict[str, set[str]]) -> tuple:
         b.named_opener,
         a.speaker,
         b.speaker,
-        tuple(_common_in(x.text, b.doc_text) for x in a.mentions if x.type == "name"),
-        tuple(_common_in(y.text, a.doc_text) for y in b.mentions if y.type == "name"),
-        frozenset(
-            (m.key, frozenset(links.get(m.key.split(":", 1)[1], ())))
-            for m in (*a.mentions, *b.mentions)
-            if m.key.startswith("role:")
-        ),
+        tuple(_common_in(name, b.doc_text) for name in names_a),
+        tuple(_common_in(name, a.doc_text) for name in names_b),
+        frozenset((key, frozenset(links.get(role, ()))) for key, role in roles_a + roles_b),
         attribution(a, b),
         attribution(b, a),
-        _credits(a, b),
-        _credits(b, a),
+        _credits(a, b) if according_a else (),
+        _credits(b, a) if according_b else (),
     )
 
 
@@ -107,4 +137,8 @@ def row(f: Finding) -> Row:
 
 
 def _json(spans: list[Span]) -> str:
-    return json.dumps([[s, e, t] for s, e, t in spans], ensure_ascii=False)
+    return _JSON.encode([[s, e, t] for s, e, t in spans])
+
+
+# What json.dumps(..., ensure_ascii=False) uses, made once: dumps builds an encoder every call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
