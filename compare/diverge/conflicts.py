@@ -133,7 +133,7 @@ def entity_finding(a: Claim, b: Claim, links) -> Finding | None:
     return "entity", score, reason, ev_a, ev_b, round(SALIENCE["entity"] * score, 3)
 
 
-@lru_cache(maxsize=1 << 15)
+@lru_cache(maxsize=4096)  # bounded like `_lower_words`: each key holds a document's text
 def _common_in(mention: str, doc_text: str) -> bool:
     """Most of the mention's words occur in lower case in `doc_text`."""
     words = [w.lower() for w in WORD.findall(mention) if not function_word(w.lower())]

@@ -134,6 +134,7 @@ def _skip_word(word: str, L: Lexicon) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 15)
 def _name_key(name: str) -> str:
     L = lex()
     words = [w.lower().replace("’", "'") for w in WORD.findall(name)]
