@@ -64,10 +64,10 @@ def _scan(text: str, named_opener: bool) -> tuple[str | None, list[Mention]]:
         out.append(_mention(text, m.start(), m.end(), f"actor:{cid}", "actor"))
         taken.append((m.start(), m.end()))
     titles = []
-    for m in L.title_re.finditer(text):
-        if any(a < m.end() and m.start() < b for a, b in taken):
+    for start, end, canon in title_spans(text):
+        if any(a < end and start < b for a, b in taken):
             continue
-        titles.append((m.start(), m.end(), L.title_of[fold(m.group())]))
+        titles.append((start, end, canon))
     for m in _CAP_RUN.finditer(text):
         for start, end in _name_parts(text, m.start(), m.end(), taken, titles):
             name = _name_key(text[start:end])
@@ -92,6 +92,16 @@ def _scan(text: str, named_opener: bool) -> tuple[str | None, list[Mention]]:
             continue
         out.append(_mention(text, start, end, f"role:{canon}", "person"))
     return opener, sorted(out, key=lambda x: x.start)
+
+
+@lru_cache(maxsize=1 << 15)
+def title_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, canonical title) of each title in `text` (aliases.yaml), read once per text:
+    mentions and content words both ask."""
+    L = lex()
+    return tuple(
+        (m.start(), m.end(), L.title_of[fold(m.group())]) for m in L.title_re.finditer(text)
+    )
 
 
 def _sentence_start(text: str) -> int:

@@ -81,6 +81,8 @@ def parse_number(text: str) -> float | None:
 
 def quantities(text: str) -> list[Quantity]:
     """Dates, years, money, percentages and counts in `text`, each once (longest reading wins)."""
+    if not _may_hold_quantity(text):
+        return []  # a shortcut, the same answer: most sentences hold no number
     P = _number_patterns()
     n = lex().numbers
     out: list[Quantity] = []
@@ -120,6 +122,21 @@ def quantities(text: str) -> list[Quantity]:
             continue
         out.append(Quantity(m.start(), m.end(), m.group(), "count", value, _head(text, m.end())))
     return sorted(out, key=lambda q: q.start)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _may_hold_quantity(text: str) -> bool:
+    """False only when no pattern of `quantities` can match `text`: every one of them needs a
+    digit or a number word ("five", "twenty"; a month name comes with a digit). Only ASCII text is
+    ruled out, since for it lower case is exactly what the patterns' case-insensitive match sees;
+    a number word is looked for anywhere, even inside another word ("someone")."""
+    if not text.isascii():
+        return True
+    n = lex().numbers
+    low = text.lower()
+    return bool(_DIGIT.search(text)) or any(w in low for w in (*n["units"], *n["tens"]))
 
 
 def _head(text: str, end: int) -> frozenset[str]:

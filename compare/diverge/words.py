@@ -3,8 +3,8 @@ canonical value, other words by `compare.text.verb_stem`."""
 
 from __future__ import annotations
 
-from compare.diverge.entities import Mention
-from compare.diverge.lexicon import WORD, fold, function_word, lex
+from compare.diverge.entities import Mention, title_spans
+from compare.diverge.lexicon import WORD, function_word
 from compare.diverge.numbers import Quantity
 from compare.text import verb_stem
 
@@ -12,13 +12,12 @@ from compare.text import verb_stem
 def content_words(text: str, ments: list[Mention], quants: list[Quantity]):
     """(start, end, key) of each content word: actors by canonical id, titles by canonical title,
     quantities by value (a date by month and day), other words lightly stemmed."""
-    L = lex()
     out = []
     spans = [(m.start, m.end, m.key) for m in ments if m.type == "actor"]
     spans += [(q.start, q.end, f"{q.kind}={_value_key(q)}") for q in quants]
-    for m in L.title_re.finditer(text):
-        if not any(a < m.end() and m.start() < b for a, b, _ in spans):
-            spans.append((m.start(), m.end(), f"title:{L.title_of[fold(m.group())]}"))
+    for start, end, canon in title_spans(text):
+        if not any(a < end and start < b for a, b, _ in spans):
+            spans.append((start, end, f"title:{canon}"))
     for m in WORD.finditer(text):
         if spans and any(a <= m.start() < b for a, b, _ in spans):
             continue
