@@ -18,8 +18,10 @@ def content_words(text: str, ments: list[Mention], quants: list[Quantity]):
     for start, end, canon in title_spans(text):
         if not any(a < end and start < b for a, b, _ in spans):
             spans.append((start, end, f"title:{canon}"))
+    # Offsets inside a span: names and numbers are short, and a set answers each word at once.
+    covered = {i for a, b, _ in spans for i in range(a, b)}
     for m in WORD.finditer(text):
-        if spans and any(a <= m.start() < b for a, b, _ in spans):
+        if m.start() in covered:
             continue
         word = m.group().lower()
         if function_word(word):
