@@ -68,12 +68,13 @@ def _scan(text: str, named_opener: bool) -> tuple[str | None, list[Mention]]:
         if any(a < end and start < b for a, b in taken):
             continue
         titles.append((start, end, canon))
+    sentence_start = _sentence_start(text)
     for m in _CAP_RUN.finditer(text):
         for start, end in _name_parts(text, m.start(), m.end(), taken, titles):
             name = _name_key(text[start:end])
             if not name:
                 continue
-            if start == _sentence_start(text) and " " not in text[start:end].strip():
+            if start == sentence_start and " " not in text[start:end].strip():
                 # A lone capitalised word opening the sentence is a name only if the document
                 # also writes it capitalised elsewhere mid-sentence (`named_opener`).
                 opener = text[start:end]
