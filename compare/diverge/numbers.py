@@ -125,18 +125,21 @@ def quantities(text: str) -> list[Quantity]:
 
 
 _DIGIT = re.compile(r"\d")
+_ASCII_WORD = re.compile(r"[a-z0-9_]+")  # a run of \w in lower-case ASCII text
 
 
 def _may_hold_quantity(text: str) -> bool:
-    """False only when no pattern of `quantities` can match `text`: every one of them needs a
-    digit or a number word ("five", "twenty"; a month name comes with a digit). Only ASCII text is
-    ruled out, since for it lower case is exactly what the patterns' case-insensitive match sees;
-    a number word is looked for anywhere, even inside another word ("someone")."""
+    r"""False only when no pattern of `quantities` can match `text`: every one of them needs a
+    digit or a number word ("five", "twenty"; a month name comes with a digit), and a number word
+    matches only as a whole run of word characters (no word character on either side). Only ASCII
+    text is ruled out: there lower case is exactly what the patterns' case-insensitive match sees
+    and \w is [A-Za-z0-9_]."""
     if not text.isascii():
         return True
+    if _DIGIT.search(text):
+        return True
     n = lex().numbers
-    low = text.lower()
-    return bool(_DIGIT.search(text)) or any(w in low for w in (*n["units"], *n["tens"]))
+    return any(w in n["units"] or w in n["tens"] for w in _ASCII_WORD.findall(text.lower()))
 
 
 def _head(text: str, end: int) -> frozenset[str]:
