@@ -35,14 +35,14 @@ class PairRows:
         self.config = config
         self._memo: dict[tuple, list[Row]] = {}  # per call: dropped with the call's pairs
         self._sides: dict[str, tuple] = {}  # claim id -> what `wording_key` reads of its mentions
-        self._silent: dict[tuple, bool] = {}  # whether two credits make no speaker row
+        self._speakers: dict[tuple, Row | None] = {}  # two credits' speaker row (`_speaker`)
 
     def __call__(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> list[Row]:
         if across_languages(a.lang, b.lang) or not _placeholder_free(a, b):
             return [row(f) for f in compare_claims(a, b, links, self.config)]
         if _same_reading(a, b):  # wire copy: nothing but who is credited can differ
             speaker = self._speaker(a, b, links)
-            return [row(speaker)] if speaker else []
+            return [speaker] if speaker else []
         key = wording_key(a, b, links, self._side(a), self._side(b))
         rows = self._memo.get(key)
         if rows is None:
@@ -52,21 +52,28 @@ class PairRows:
             (kind, score, reason.replace(LABEL_A, a.label).replace(LABEL_B, b.label), *rest)
             for kind, score, reason, *rest in rows
         ]
-        speaker = self._speaker(a, b, links)
-        return with_speaker(named, row(speaker) if speaker else None)
+        return with_speaker(named, self._speaker(a, b, links))
 
-    def _speaker(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> Finding | None:
-        """`speaker_finding`. Whether it finds anything reads only the two speakers and subjects
-        and the two documents (their sources, texts and title links); its texts only place the
-        evidence. So whether it is silent is remembered per speakers, subjects and documents."""
+    def _speaker(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> Row | None:
+        """`speaker_finding` as a row. It reads the two speakers and subjects, the two documents
+        (labels, sources, texts, title links) and of the claims' texts only where each speaker
+        phrase first occurs (the evidence, `evidence.spans_of`): its row is remembered per those."""
         if not a.speaker and not b.speaker:
-            return None
-        key = (a.speaker, b.speaker, a.subject, b.subject, a.doc_id, b.doc_id)
-        if self._silent.get(key):
-            return None
-        found = speaker_finding(a, b, links)
-        self._silent[key] = found is None
-        return found
+            return None  # (a shortcut: nobody credited, no speaker row)
+        key = (
+            a.speaker,
+            b.speaker,
+            a.subject,
+            b.subject,
+            a.doc_id,
+            b.doc_id,
+            a.text.find(a.speaker) if a.speaker else None,
+            b.text.find(b.speaker) if b.speaker else None,
+        )
+        if key not in self._speakers:
+            found = speaker_finding(a, b, links)
+            self._speakers[key] = row(found) if found else None
+        return self._speakers[key]
 
     def _side(self, c: Claim) -> tuple:
         """(its names, its roles as (key, role), whether a framing cue of it is "according to"),
