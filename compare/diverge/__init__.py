@@ -44,6 +44,7 @@ relations, saliences, thresholds).
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 
 import polars as pl
 
@@ -159,13 +160,18 @@ def relations(
     rows = claim_pairs.select("claim_a", "claim_b", "doc_a", "doc_b", "score").iter_rows()
     for a, b, doc_a, doc_b, score in rows:
         found = kinds.get((a, b), set())
-        if belief(score, config) < LOOSE_PAIR and "framing" in found:
+        if "framing" in found and belief(score, config) < LOOSE_PAIR:
             found = (found - {"framing"}) | {"reworded"}
-        relation = relation_of(found)
+        relation = _relation_of(frozenset(found))
         if relation == "same" and across_languages(languages.get(doc_a), languages.get(doc_b)):
             relation = "aligned"  # told in two languages: the wording was not compared
         rel.append(relation)
     return claim_pairs.with_columns(pl.Series("relation", rel, dtype=pl.String))
+
+
+@lru_cache(maxsize=256)  # a few dozen sets of kinds, asked once per pair
+def _relation_of(kinds: frozenset[str]) -> str:
+    return relation_of(kinds)
 
 
 def belief(pair_score: float | None, config: DivergeConfig) -> float:

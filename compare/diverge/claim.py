@@ -123,6 +123,8 @@ def _free(spans: list[Span], taken: list[tuple[int, int]]) -> list[Span]:
 
 
 def negation_cues(text: str) -> list[Span]:
+    if not _may_hold_negation(text):
+        return []  # a shortcut, the same answer: most sentences hold no negation
     L = lex()
     out = []
     for m in WORD.finditer(text):
@@ -130,3 +132,26 @@ def negation_cues(text: str) -> list[Span]:
         if word in L.negators or word in L.refuters or word.endswith("n't"):
             out.append((m.start(), m.end(), m.group()))
     return out
+
+
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+def _may_hold_negation(text: str) -> bool:
+    """False only when no word of `text` is a negation cue: ASCII text (where a word's lower case
+    is a piece of the text's) with no "n't" and no whole run of letters and digits that is a
+    negator or refuter (WORD takes every letter and digit next to a word; the cue words are
+    such runs, `_cue_words`)."""
+    cues = _cue_words()
+    if cues is None or not text.isascii():
+        return True
+    low = text.lower()
+    return "n't" in low or any(w in cues for w in _ALNUM.findall(low))
+
+
+@lru_cache(maxsize=1)
+def _cue_words() -> frozenset[str] | None:
+    """The negators and refuters, None if one of them is not a run of lower-case ASCII letters
+    and digits (then `_may_hold_negation` cannot rule a text out)."""
+    words = lex().negators | lex().refuters
+    return words if all(_ALNUM.fullmatch(w) for w in words) else None
