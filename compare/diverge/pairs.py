@@ -36,6 +36,7 @@ class PairRows:
         self._memo: dict[tuple, list[Row]] = {}  # per call: dropped with the call's pairs
         self._sides: dict[str, tuple] = {}  # claim id -> what `wording_key` reads of its mentions
         self._speakers: dict[tuple, Row | None] = {}  # two credits' speaker row (`_speaker`)
+        self._silent: dict[tuple, bool] = {}  # whether two credits make no speaker row at all
 
     def __call__(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> list[Row]:
         if across_languages(a.lang, b.lang) or not _placeholder_free(a, b):
@@ -57,21 +58,21 @@ class PairRows:
     def _speaker(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> Row | None:
         """`speaker_finding` as a row. It reads the two speakers and subjects, the two documents
         (labels, sources, texts, title links) and of the claims' texts only where each speaker
-        phrase first occurs (the evidence, `evidence.spans_of`): its row is remembered per those."""
+        phrase first occurs (the evidence, `evidence.spans_of`): its row is remembered per those,
+        and whether there is one at all (which the texts do not change) per the rest."""
         if not a.speaker and not b.speaker:
             return None  # (a shortcut: nobody credited, no speaker row)
+        credits = (a.speaker, b.speaker, a.subject, b.subject, a.doc_id, b.doc_id)
+        if self._silent.get(credits):
+            return None
         key = (
-            a.speaker,
-            b.speaker,
-            a.subject,
-            b.subject,
-            a.doc_id,
-            b.doc_id,
+            *credits,
             a.text.find(a.speaker) if a.speaker else None,
             b.text.find(b.speaker) if b.speaker else None,
         )
         if key not in self._speakers:
             found = speaker_finding(a, b, links)
+            self._silent[credits] = found is None
             self._speakers[key] = row(found) if found else None
         return self._speakers[key]
 
