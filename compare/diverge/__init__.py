@@ -43,8 +43,8 @@ relations, saliences, thresholds).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
+from functools import lru_cache
 
 import polars as pl
 
@@ -59,9 +59,9 @@ from compare.diverge.config import (
 from compare.diverge.conflicts import across_languages
 from compare.diverge.entities import merge_links, title_links_cached
 from compare.diverge.kinds import compare_claims, relation_of
-from compare.diverge.lexicon import Span
 from compare.diverge.numbers import parse_number
 from compare.diverge.omissions import rate_omissions
+from compare.diverge.pairs import PairRows
 from compare.diverge.terms import term_contrasts, terms
 from compare.lang import base
 from compare.text import document_labels
@@ -102,28 +102,38 @@ def diverge(
             analysed[claim_id] = analyse(row, doc)
         return analysed[claim_id]
 
+    pair_rows = PairRows(config)
+    links_of: dict[tuple[str, str], dict[str, set[str]]] = {}  # per pair of documents
     rows = []
-    for pair in claim_pairs.iter_rows(named=True):
-        a, b = get(pair["claim_a"]), get(pair["claim_b"])
-        links = merge_links(corefs[a.doc_id], corefs[b.doc_id])
-        sure = belief(pair.get("score"), config)
-        for kind, score, reason, ev_a, ev_b, salience in compare_claims(a, b, links, config):
+    pairs = zip(*(_column(claim_pairs, c) for c in ("event_id", "claim_a", "claim_b", "score")))
+    for event_id, claim_a, claim_b, pair_score in pairs:
+        a, b = get(claim_a), get(claim_b)
+        docs_ab = (a.doc_id, b.doc_id)
+        if docs_ab not in links_of:
+            links_of[docs_ab] = merge_links(corefs[a.doc_id], corefs[b.doc_id])
+        sure = belief(pair_score, config)
+        for kind, score, reason, ev_a, ev_b, salience in pair_rows(a, b, links_of[docs_ab]):
             if sure < LOOSE_PAIR:
                 reason += " (the two claims are only loosely aligned)"
             rows.append(
                 (
-                    pair["event_id"],
+                    event_id,
                     a.id,
                     b.id,
                     kind,
-                    round(score, 4),
+                    score,
                     reason,
-                    _json(ev_a),
-                    _json(ev_b),
+                    ev_a,
+                    ev_b,
                     round(salience * sure, 3),
                 )
             )
     return pl.DataFrame(rows, schema=DIVERGENCES_SCHEMA, orient="row")
+
+
+def _column(frame: pl.DataFrame, name: str) -> list:
+    """A column's values (None for each row when the frame has no such column)."""
+    return frame[name].to_list() if name in frame.columns else [None] * frame.height
 
 
 LOOSE_PAIR = 0.7  # below this share of a certain pair's score, the reason says the pair is loose
@@ -150,22 +160,23 @@ def relations(
     rows = claim_pairs.select("claim_a", "claim_b", "doc_a", "doc_b", "score").iter_rows()
     for a, b, doc_a, doc_b, score in rows:
         found = kinds.get((a, b), set())
-        if belief(score, config) < LOOSE_PAIR and "framing" in found:
+        if "framing" in found and belief(score, config) < LOOSE_PAIR:
             found = (found - {"framing"}) | {"reworded"}
-        relation = relation_of(found)
+        relation = _relation_of(frozenset(found))
         if relation == "same" and across_languages(languages.get(doc_a), languages.get(doc_b)):
             relation = "aligned"  # told in two languages: the wording was not compared
         rel.append(relation)
     return claim_pairs.with_columns(pl.Series("relation", rel, dtype=pl.String))
 
 
+@lru_cache(maxsize=256)  # a few dozen sets of kinds, asked once per pair
+def _relation_of(kinds: frozenset[str]) -> str:
+    return relation_of(kinds)
+
+
 def belief(pair_score: float | None, config: DivergeConfig) -> float:
     """How far a difference on this pair can be believed: min(1, score / certain_pair_score)."""
     return min(1.0, (pair_score or config.certain_pair_score) / config.certain_pair_score)
-
-
-def _json(spans: list[Span]) -> str:
-    return json.dumps([[s, e, t] for s, e, t in spans], ensure_ascii=False)
 
 
 __all__ = [

@@ -1,5 +1,6 @@
 """One claim row and its document -> `Claim`: what the claim says (quantities, mentions, content
-words, hedges, negation cues), read once per distinct text."""
+words, hedges, negation cues), read once per distinct text (and the one bit of its document that
+reading depends on, `named_opener`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from compare.diverge.entities import Mention, mentions
+from compare.diverge.diff import diff_words
+from compare.diverge.entities import Mention, named_opener, text_mentions
 from compare.diverge.lexicon import WORD, Span, lex
 from compare.diverge.numbers import Quantity, neutral_quantities, quantities
 from compare.diverge.words import content_words
@@ -27,6 +29,7 @@ class Claim:
     rel_pos: float  # where the claim starts in its document, 0 = first character
     doc_text: str = ""
     lang: str | None = None  # the document's language ('zh', 'en'), None when unknown
+    named_opener: bool = False  # the document writes the text's opening word as a name
     words: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, match key)
     mentions: list[Mention] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
@@ -34,6 +37,10 @@ class Claim:
     tentative: list[Span] = field(default_factory=list)
     firm: list[Span] = field(default_factory=list)
     negations: list[Span] = field(default_factory=list)
+    # Read once per claim, not once per pair it is in:
+    keys: frozenset[str] = frozenset()  # the match keys of `words`
+    base_keys: frozenset[str] = frozenset()  # the same, irregular verb forms as their base form
+    diff_words: tuple = ()  # `words` as the word diff compares them (`diff.diff_words`)
 
 
 def analyse(row: dict, doc: dict) -> Claim:
@@ -50,6 +57,7 @@ def analyse(row: dict, doc: dict) -> Claim:
         rel_pos=(row["char_start"] / len(doc_text)) if doc_text else 0.0,
         doc_text=doc_text,
         lang=base(doc.get("lang")),
+        named_opener=named_opener(text, doc_text),
     )
     (
         claim.quantities,
@@ -59,27 +67,43 @@ def analyse(row: dict, doc: dict) -> Claim:
         claim.tentative,
         claim.firm,
         claim.negations,
-    ) = _read(text, doc_text, claim.lang)
+        claim.keys,
+        claim.base_keys,
+    ) = read(text, claim.lang in (None, "en"), claim.named_opener)
+    claim.diff_words = _diff_words(
+        text, claim.lang in (None, "en"), claim.named_opener, claim.speaker
+    )
     return claim
 
 
 @lru_cache(maxsize=65536)
-def _read(text: str, doc_text: str, lang: str | None) -> tuple:
-    """What a claim's text says, cached: the same sentence recurs across events (wire copy).
-    Numbers are read with English words for English (or unknown) text, else language-neutrally."""
-    quants = quantities(text) if lang in (None, "en") else neutral_quantities(text)
-    ments = mentions(text, doc_text)
+def _diff_words(text: str, english: bool, named_opener: bool, speaker: str | None) -> tuple:
+    return diff_words(text, speaker, read(text, english, named_opener)[2])
+
+
+@lru_cache(maxsize=65536)
+def read(text: str, english: bool, named_opener: bool) -> tuple:
+    """What a claim's text says, cached: the same sentence recurs in many documents (wire copy).
+    Numbers are read with English words for English (or unknown) text, else language-neutrally;
+    `named_opener` is what the document tells of the opening word (`entities.named_opener`). The
+    lists are shared: read them, never change them."""
+    quants = quantities(text) if english else neutral_quantities(text)
+    ments = text_mentions(text, named_opener)
     taken = [(q.start, q.end) for q in quants]
     low = text.lower()
     L = lex()
+    words = content_words(text, ments, quants)
+    keys = frozenset(k for *_, k in words)
     return (
         quants,
         ments,
-        content_words(text, ments, quants),
+        words,
         [h for h in _free(_finds(L.hedge_re, low, text), taken) if h[2] != "May" or h[0] == 0],
         _finds(L.tentative_re, low, text),
         _finds(L.firm_re, low, text),
         negation_cues(text),
+        keys,
+        frozenset(L.base_form.get(k, k) for k in keys),
     )
 
 
@@ -99,6 +123,8 @@ def _free(spans: list[Span], taken: list[tuple[int, int]]) -> list[Span]:
 
 
 def negation_cues(text: str) -> list[Span]:
+    if not _may_hold_negation(text):
+        return []  # a shortcut, the same answer: most sentences hold no negation
     L = lex()
     out = []
     for m in WORD.finditer(text):
@@ -106,3 +132,26 @@ def negation_cues(text: str) -> list[Span]:
         if word in L.negators or word in L.refuters or word.endswith("n't"):
             out.append((m.start(), m.end(), m.group()))
     return out
+
+
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+def _may_hold_negation(text: str) -> bool:
+    """False only when no word of `text` is a negation cue: ASCII text (where a word's lower case
+    is a piece of the text's) with no "n't" and no whole run of letters and digits that is a
+    negator or refuter (WORD takes every letter and digit next to a word; the cue words are
+    such runs, `_cue_words`)."""
+    cues = _cue_words()
+    if cues is None or not text.isascii():
+        return True
+    low = text.lower()
+    return "n't" in low or any(w in cues for w in _ALNUM.findall(low))
+
+
+@lru_cache(maxsize=1)
+def _cue_words() -> frozenset[str] | None:
+    """The negators and refuters, None if one of them is not a run of lower-case ASCII letters
+    and digits (then `_may_hold_negation` cannot rule a text out)."""
+    words = lex().negators | lex().refuters
+    return words if all(_ALNUM.fullmatch(w) for w in words) else None

@@ -107,7 +107,11 @@ def entity_finding(a: Claim, b: Claim, links) -> Finding | None:
     # name ("Woman Bit By Scorpion" vs "a woman was stung").
     ma = [x for x in a.mentions if x.type != "name" or not _common_in(x.text, b.doc_text)]
     mb = [y for y in b.mentions if y.type != "name" or not _common_in(y.text, a.doc_text)]
+    if not ma or not mb:
+        return None  # (a shortcut: no mention unmatched on one side, no finding)
     ua = [x for x in ma if not any(same_entity(x, y, links) for y in b.mentions)]
+    if not ua:
+        return None
     ub = [y for y in mb if not any(same_entity(x, y, links) for x in a.mentions)]
     best = None
     for x in ua:
@@ -129,6 +133,7 @@ def entity_finding(a: Claim, b: Claim, links) -> Finding | None:
     return "entity", score, reason, ev_a, ev_b, round(SALIENCE["entity"] * score, 3)
 
 
+@lru_cache(maxsize=4096)  # bounded like `_lower_words`: each key holds a document's text
 def _common_in(mention: str, doc_text: str) -> bool:
     """Most of the mention's words occur in lower case in `doc_text`."""
     words = [w.lower() for w in WORD.findall(mention) if not function_word(w.lower())]
@@ -173,7 +178,7 @@ def negation_finding(a: Claim, b: Claim, config: DivergeConfig) -> Finding | Non
 def _antonyms(a: Claim, b: Claim) -> tuple[list[Span], list[Span]] | None:
     """A word on one side whose opposite (negation.yaml's antonyms: "alive" / "dead") is on the
     other, neither side having both."""
-    ka, kb = {k for *_, k in a.words}, {k for *_, k in b.words}
+    ka, kb = a.keys, b.keys
     for x, y in lex().antonyms:
         for u, v in ((x, y), (y, x)):
             if u in ka and v in kb and u not in kb and v not in ka:
@@ -194,10 +199,12 @@ def _scoped_negations(x: Claim, y: Claim, config: DivergeConfig) -> list[Span]:
     it in its clause: the next `negation_reach` content words, looking through words that pass the
     negation on ("did not plan to separate" negates "separate"); it counts when one of them is a
     word `y` has. "not only" is no negation."""
+    if not x.negations:
+        return []
     L = lex()
     base = L.base_form
-    ky = {base.get(k, k) for *_, k in y.words}
-    shared = {base.get(k, k) for *_, k in x.words} & ky
+    ky = y.base_keys
+    shared = x.base_keys & ky
     # "not dead" bears on "alive" on the other side: the opposite word counts as shared.
     shared |= {u for u, v in L.antonyms if v in ky} | {v for u, v in L.antonyms if u in ky}
     cuts = [m.start() for m in _CLAUSE_BREAK.finditer(x.text)]

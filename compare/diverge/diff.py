@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from compare.diverge.claim import Claim
 from compare.text import verb_stem
+
+if TYPE_CHECKING:
+    from compare.diverge.claim import Claim
 
 # Words that say who speaks, not what is said: dropped from the diff (the speaker kind has them).
 _ATTRIBUTION = frozenset(
@@ -38,23 +41,24 @@ def _spelling(key: str) -> str:
     return key
 
 
-def _diff_words(c: Claim) -> list[tuple[int, int, str]]:
-    """The claim's content words minus its speaker phrase and attribution verbs."""
-    i = c.text.find(c.speaker) if c.speaker else -1
-    skip = [(i, i + len(c.speaker), c.speaker)] if i >= 0 else []
+def diff_words(text: str, speaker: str | None, words) -> tuple[tuple[int, int, str], ...]:
+    """A claim's content words minus its speaker phrase and attribution verbs: what `word_diff`
+    compares (`Claim.diff_words`, read once per claim)."""
+    i = text.find(speaker) if speaker else -1
+    skip = [(i, i + len(speaker), speaker)] if i >= 0 else []
     out = []
-    for start, end, key in c.words:
+    for start, end, key in words:
         if key in _ATTRIBUTION or any(s <= start < e for s, e, _ in skip):
             continue
         out.append((start, end, _spelling(key)))
-    return out
+    return tuple(out)
 
 
 def word_diff(a: Claim, b: Claim) -> dict:
     """What changed between two claims' content words (difflib on the normalised keys; a word
     that only moved is unchanged): `subs` are replaced runs [(words of a, words of b)], `added_a`
     / `added_b` words one side has in a run the other side has nothing for."""
-    return _diff(tuple(_diff_words(a)), tuple(_diff_words(b)))
+    return _diff(a.diff_words, b.diff_words)
 
 
 @lru_cache(maxsize=1 << 14)

@@ -31,7 +31,32 @@ _CAP_RUN = re.compile(
 
 def mentions(text: str, doc_text: str = "") -> list[Mention]:
     """Actors (from the alias table), titles standing for a person, and other capitalised names."""
+    return text_mentions(text, named_opener(text, doc_text))
+
+
+def named_opener(text: str, doc_text: str) -> bool:
+    """Whether the lone capitalised word opening `text` (when `mentions` meets one) is a name: the
+    document also writes it capitalised elsewhere mid-sentence. This is all a claim's mentions
+    read of its document, so they can be read once per text, not once per (text, document)."""
+    word = _scan(text, False)[0]
+    return word is not None and bool(
+        re.search(rf"(?<=[a-z,;] ){re.escape(word)}\b", doc_text or "")
+    )
+
+
+def text_mentions(text: str, named_opener: bool) -> list[Mention]:
+    """`mentions` of `text`, its opening word read as a name or not (`named_opener`). The list is
+    shared by every caller (cached): read it, never change it."""
+    return _scan(text, named_opener)[1]
+
+
+@lru_cache(maxsize=1 << 15)
+def _scan(text: str, named_opener: bool) -> tuple[str | None, list[Mention]]:
+    """(the lone capitalised word opening `text` whose reading depends on the document, or None
+    when `text` has none; the mentions). At most one word is so asked about: only one name piece
+    can start where the sentence does, and what comes before it does not depend on the answer."""
     L = lex()
+    opener = None
     out: list[Mention] = []
     taken: list[tuple[int, int]] = []
     for m in L.actor_re.finditer(text):
@@ -39,20 +64,21 @@ def mentions(text: str, doc_text: str = "") -> list[Mention]:
         out.append(_mention(text, m.start(), m.end(), f"actor:{cid}", "actor"))
         taken.append((m.start(), m.end()))
     titles = []
-    for m in L.title_re.finditer(text):
-        if any(a < m.end() and m.start() < b for a, b in taken):
+    for start, end, canon in title_spans(text):
+        if any(a < end and start < b for a, b in taken):
             continue
-        titles.append((m.start(), m.end(), L.title_of[fold(m.group())]))
+        titles.append((start, end, canon))
+    sentence_start = _sentence_start(text)
     for m in _CAP_RUN.finditer(text):
         for start, end in _name_parts(text, m.start(), m.end(), taken, titles):
             name = _name_key(text[start:end])
             if not name:
                 continue
-            if start == _sentence_start(text) and " " not in text[start:end].strip():
+            if start == sentence_start and " " not in text[start:end].strip():
                 # A lone capitalised word opening the sentence is a name only if the document
-                # also writes it capitalised elsewhere mid-sentence.
-                word = text[start:end]
-                if not re.search(rf"(?<=[a-z,;] ){re.escape(word)}\b", doc_text or ""):
+                # also writes it capitalised elsewhere mid-sentence (`named_opener`).
+                opener = text[start:end]
+                if not named_opener:
                     continue
             out.append(_mention(text, start, end, f"name:{name}", "name"))
             taken.append((start, end))
@@ -66,7 +92,17 @@ def mentions(text: str, doc_text: str = "") -> list[Mention]:
         ):
             continue
         out.append(_mention(text, start, end, f"role:{canon}", "person"))
-    return sorted(out, key=lambda x: x.start)
+    return opener, sorted(out, key=lambda x: x.start)
+
+
+@lru_cache(maxsize=1 << 15)
+def title_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, canonical title) of each title in `text` (aliases.yaml), read once per text:
+    mentions and content words both ask."""
+    L = lex()
+    return tuple(
+        (m.start(), m.end(), L.title_of[fold(m.group())]) for m in L.title_re.finditer(text)
+    )
 
 
 def _sentence_start(text: str) -> int:
@@ -109,6 +145,7 @@ def _skip_word(word: str, L: Lexicon) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 15)
 def _name_key(name: str) -> str:
     L = lex()
     words = [w.lower().replace("’", "'") for w in WORD.findall(name)]
@@ -193,6 +230,7 @@ def official_sides(doc_text: str, source: str) -> dict[str, str]:
     return sides
 
 
+@lru_cache(maxsize=1 << 14)
 def person_key(name: str) -> str:
     """A name as a person key, stripped of actors and titles ('Russian Federation Andrey Rudenko')."""
     L = lex()
@@ -228,6 +266,7 @@ def same_entity(x: Mention, y: Mention, links: dict[str, set[str]]) -> bool:
     return False
 
 
+@lru_cache(maxsize=1 << 16)
 def same_name(a: str, b: str) -> bool:
     """Same surname or one name inside the other ('Rudenko' / 'Andrey Rudenko'), or an acronym
     of the other ('DNC' / 'Democratic National Committee', 'L.A.' / 'Los Angeles')."""

@@ -18,16 +18,16 @@ from compare.diverge.substitutions import Substitution, loaded_words
 def framing_finding(a: Claim, b: Claim) -> Finding | None:
     """A loaded word, an intensifier or a distancing phrase one side uses and the other does not."""
     best = None
-    for cue, pattern in lex().framing_re.items():
+    for (cue, cues_a), (_, cues_b) in zip(framing_cues(a.text), framing_cues(b.text)):
         fa = {
-            m.group().lower(): (m.start(), m.end(), a.text[m.start() : m.end()])
-            for m in pattern.finditer(a.text.lower())
-            if not credits_source(a.text, m.end(), m.group(), b.source)
+            key: span
+            for key, span, cue_text in cues_a
+            if not credits_source(a.text, span[1], cue_text, b.source)
         }
         fb = {
-            m.group().lower(): (m.start(), m.end(), b.text[m.start() : m.end()])
-            for m in pattern.finditer(b.text.lower())
-            if not credits_source(b.text, m.end(), m.group(), a.source)
+            key: span
+            for key, span, cue_text in cues_b
+            if not credits_source(b.text, span[1], cue_text, a.source)
         }
         only_a = [fa[k] for k in fa if k not in fb]
         only_b = [fb[k] for k in fb if k not in fa]
@@ -75,6 +75,23 @@ def connotation_finding(
     strength = min(1.0, abs(top.shift) / 4)
     salience = SALIENCE["framing_connotation"] * (0.5 + 0.5 * strength)
     return "framing", round(strength, 4), reason, ev_a, ev_b, round(salience, 3)
+
+
+@lru_cache(maxsize=1 << 15)
+def framing_cues(text: str) -> tuple[tuple[str, tuple[tuple[str, Span, str], ...]], ...]:
+    """Per framing cue (loaded, intensifiers, distancing), each match in `text`: (its key, its
+    span, the matched text as the pattern saw it), read once per text, not once per pair."""
+    low = text.lower()
+    return tuple(
+        (
+            cue,
+            tuple(
+                (m.group().lower(), (m.start(), m.end(), text[m.start() : m.end()]), m.group())
+                for m in pattern.finditer(low)
+            ),
+        )
+        for cue, pattern in lex().framing_re.items()
+    )
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,24 @@ def compare_claims(
     if _same_reading(a, b):  # wire copy: nothing but who is credited can differ
         found = speaker_finding(a, b, links)
         return [found] if found else []
+    return with_speaker(wording_findings(a, b, links, config), speaker_finding(a, b, links))
+
+
+def with_speaker(found: list[Finding], speaker: Finding | None) -> list[Finding]:
+    """`found` (in the order of KINDS, no speaker row) with the speaker row in its place."""
+    if speaker is None:
+        return found
+    at = sum(f[0] in CONFLICT_KINDS for f in found)
+    return [*found[:at], speaker, *found[at:]]
+
+
+CONFLICT_KINDS = ("number", "entity", "negation")  # the kinds before `speaker` in KINDS
+
+
+def wording_findings(a: Claim, b: Claim, links, config: DivergeConfig) -> list[Finding]:
+    """Every kind but speaker (the one kind that reads the claims' subjects, their documents'
+    officials and the title links of their speakers), in the order of KINDS, for two claims in
+    one language that do not read the same (see `compare_claims`)."""
     diff = word_diff(a, b)
     runs = diff["subs"] + (
         [(diff["added_a"], diff["added_b"])] if diff["added_a"] or diff["added_b"] else []
@@ -50,7 +68,6 @@ def compare_claims(
         number_finding(a, b),
         entity_finding(a, b, links),
         negation_finding(a, b, config),
-        speaker_finding(a, b, links),
         hedging_finding(a, b),
         framing_finding(a, b) or connotation_finding(a, b, subs, config),
         _elaborated(a, b, diff, config),

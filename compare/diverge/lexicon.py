@@ -117,6 +117,7 @@ Span = tuple[int, int, str]
 WORD = re.compile(r"(?:[A-Z]\.){2,}|[^\W_]+(?:['’][^\W_]+)?")
 
 
+@lru_cache(maxsize=1 << 16)  # asked of every word of every text read
 def function_word(word: str) -> bool:
     word = word.replace("’", "'")
     return (

@@ -81,6 +81,8 @@ def parse_number(text: str) -> float | None:
 
 def quantities(text: str) -> list[Quantity]:
     """Dates, years, money, percentages and counts in `text`, each once (longest reading wins)."""
+    if not _may_hold_quantity(text):
+        return []  # a shortcut, the same answer: most sentences hold no number
     P = _number_patterns()
     n = lex().numbers
     out: list[Quantity] = []
@@ -120,6 +122,24 @@ def quantities(text: str) -> list[Quantity]:
             continue
         out.append(Quantity(m.start(), m.end(), m.group(), "count", value, _head(text, m.end())))
     return sorted(out, key=lambda q: q.start)
+
+
+_DIGIT = re.compile(r"\d")
+_ASCII_WORD = re.compile(r"[a-z0-9_]+")  # a run of \w in lower-case ASCII text
+
+
+def _may_hold_quantity(text: str) -> bool:
+    r"""False only when no pattern of `quantities` can match `text`: every one of them needs a
+    digit or a number word ("five", "twenty"; a month name comes with a digit), and a number word
+    matches only as a whole run of word characters (no word character on either side). Only ASCII
+    text is ruled out: there lower case is exactly what the patterns' case-insensitive match sees
+    and \w is [A-Za-z0-9_]."""
+    if not text.isascii():
+        return True
+    if _DIGIT.search(text):
+        return True
+    n = lex().numbers
+    return any(w in n["units"] or w in n["tens"] for w in _ASCII_WORD.findall(text.lower()))
 
 
 def _head(text: str, end: int) -> frozenset[str]:

@@ -14,9 +14,8 @@ from functools import lru_cache
 
 import polars as pl
 
-from compare.diverge.entities import mentions
+from compare.diverge.claim import read
 from compare.diverge.lexicon import _lexicon, _phrase_pattern
-from compare.diverge.numbers import quantities
 from compare.diverge.words import content_words
 from compare.text import whole_words
 
@@ -46,10 +45,12 @@ def omission_salience(text: str) -> tuple[float, str]:
     w = OMISSION_WEIGHTS
     low = text.lower()
     found = {name: pattern.search(low) for name, pattern in _cues().items()}
-    ments = mentions(text)
+    # The text read as an English claim whose document says nothing of its opening word: the
+    # mentions and quantities of `mentions(text)` and `quantities(text)`, most often read already.
+    all_quants, ments, words = read(text, True, False)[:3]
     actors = sorted({m.text for m in ments if m.type in ("actor", "person", "name")})
     # "the two heads of state", "one": small counts are no figure a reader misses.
-    quants = [q for q in quantities(text) if q.kind != "count" or abs(q.value or 0) > 2]
+    quants = [q for q in all_quants if q.kind != "count" or abs(q.value or 0) > 2]
     score, parts = w["base"], []
     if found["position"]:
         score += w["position"]
@@ -63,7 +64,7 @@ def omission_salience(text: str) -> tuple[float, str]:
     if quants:
         score += w["number"]
         parts.append(f'a number or date ("{quants[0].text}")')
-    if len(content_words(text, ments, quants)) < 5:
+    if len(words if len(quants) == len(all_quants) else content_words(text, ments, quants)) < 5:
         score += w["short"]
     if found["courtesy"] and not (found["position"] or found["commitment"] or quants):
         score = min(score, w["courtesy_max"])

@@ -62,6 +62,7 @@ def same_speaker(x: str | None, y: str | None, links: dict[str, set[str]] | None
     return False
 
 
+@lru_cache(maxsize=1 << 14)
 def _vague(speaker: str | None) -> bool:
     words = [w.lower() for w in WORD.findall(speaker or "")]
     words = [w for w in words if w not in {"the", "a", "an"}]
@@ -109,6 +110,7 @@ def speaker_finding(a: Claim, b: Claim, links) -> Finding | None:
     return ("speaker", 1.0, reason, *evidence, SALIENCE["speaker_own_voice"])
 
 
+@lru_cache(maxsize=1 << 14)
 def source_actor(label: str | None) -> str:
     """The actor a source label names ("Ministry of Foreign Affairs of the Russian Federation" ->
     russia), '' for none."""
@@ -164,23 +166,26 @@ def credits_source(text: str, end: int, cue: str, source: str | None) -> bool:
     )
 
 
-def attribution(quoting: Claim, quoted: Claim) -> set[int]:
+def attribution(quoting: Claim, quoted: Claim) -> frozenset[int]:
     """Start offsets of the words of `quoting` that only credit `quoted`'s own source ("In its
     readout of the talks, Moscow said" in a wire, for Moscow's readout): outside the quotation
     marks when it quotes, else the speaker and the reporting verb. Empty when it credits anyone
     else."""
-    who = quoting.speaker
+    return _attribution(quoting.text, quoting.speaker, quoted.source)
+
+
+@lru_cache(maxsize=1 << 14)
+def _attribution(text: str, who: str | None, source: str) -> frozenset[int]:
     if not who or not (
-        same_speaker(who, quoted.source)
-        or within(who, quoted.source)
-        or (source_actor(who) and source_actor(who) == source_actor(quoted.source))
+        same_speaker(who, source)
+        or within(who, source)
+        or (source_actor(who) and source_actor(who) == source_actor(source))
     ):
-        return set()
-    text = quoting.text
+        return frozenset()
     quotes = [m.span() for m in re.finditer(r'"[^"]+"|“[^”]+”', text)]
     verbs = reporting_verbs()
     frame = set(spans_of(text, who))
-    return {
+    return frozenset(
         m.start()
         for m in WORD.finditer(text)
         if (quotes and not any(s <= m.start() < e for s, e in quotes))
@@ -188,4 +193,4 @@ def attribution(quoting: Claim, quoted: Claim) -> set[int]:
             not quotes
             and (m.group().lower() in verbs or any(s <= m.start() < e for s, e, _ in frame))
         )
-    }
+    )

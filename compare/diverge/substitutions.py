@@ -93,14 +93,16 @@ def _align_run(text_a: str, text_b: str, ra: list[Word], rb: list[Word]) -> list
     """Phrases of a and of b paired greedily by their most similar words (one-to-one, at least
     MIN_SIMILARITY); an unpaired phrase is a deletion or an insertion."""
     pa, pb = _chunks(text_a, ra), _chunks(text_b, rb)
-    sims = np.zeros((len(pa), len(pb)))
-    for i, x in enumerate(pa):
-        for j, y in enumerate(pb):
-            sims[i, j] = max(_similarity(text_a, u, text_b, v) for u in x for v in y)
-    order = sorted(
-        ((sims[i, j], i, j) for i in range(len(pa)) for j in range(len(pb))),
-        key=lambda t: (-t[0], t[1], t[2]),
-    )
+    # Each word read once (key, lower case, vector), not once per word it is weighed against.
+    read_a = [[_read_word(text_a, u) for u in x] for x in pa]
+    read_b = [[_read_word(text_b, v) for v in y] for y in pb]
+    sims = [
+        (max(_similarity(u, v) for u in x for v in y), i, j)
+        for i, x in enumerate(read_a)
+        for j, y in enumerate(read_b)
+    ]
+    # Most similar first; the sort is stable and `sims` is in (i, j) order, so ties stay in it.
+    order = sorted(sims, key=lambda t: -t[0])
     used_a: set[int] = set()
     used_b: set[int] = set()
     out = []
@@ -116,13 +118,18 @@ def _align_run(text_a: str, text_b: str, ra: list[Word], rb: list[Word]) -> list
     return out
 
 
-def _similarity(text_a: str, u: Word, text_b: str, v: Word) -> float:
-    """Cosine of two words' static vectors; 1 for one stem ("stability" / "stabilise": the same
-    first STEM_PREFIX letters)."""
-    wa, wb = text_a[u[0] : u[1]].lower(), text_b[v[0] : v[1]].lower()
-    if u[2] == v[2] or (len(wa) >= STEM_PREFIX and wa[:STEM_PREFIX] == wb[:STEM_PREFIX]):
+def _read_word(text: str, w: Word) -> tuple[str, str, np.ndarray | None]:
+    """(match key, lower case, static vector) of a word of `text`."""
+    low = text[w[0] : w[1]].lower()
+    return w[2], low, word_vector(low)
+
+
+def _similarity(u: tuple, v: tuple) -> float:
+    """Cosine of two words' static vectors (`_read_word`); 1 for one stem ("stability" /
+    "stabilise": the same first STEM_PREFIX letters)."""
+    (key_a, wa, x), (key_b, wb, y) = u, v
+    if key_a == key_b or (len(wa) >= STEM_PREFIX and wa[:STEM_PREFIX] == wb[:STEM_PREFIX]):
         return 1.0
-    x, y = word_vector(wa), word_vector(wb)
     return float(x @ y) if x is not None and y is not None else 0.0
 
 
@@ -187,6 +194,7 @@ def phrase_valence(text: str, words: list[Word]) -> float:
 # --- valence lexicon -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def valence(word: str, key: str | None = None) -> float:
     """VADER valence of a word in [-4, 4] (0 when unknown): its lower-case form, else any form
     with the same stem."""

@@ -3,8 +3,8 @@ canonical value, other words by `compare.text.verb_stem`."""
 
 from __future__ import annotations
 
-from compare.diverge.entities import Mention
-from compare.diverge.lexicon import WORD, fold, function_word, lex
+from compare.diverge.entities import Mention, title_spans
+from compare.diverge.lexicon import WORD, function_word
 from compare.diverge.numbers import Quantity
 from compare.text import verb_stem
 
@@ -12,15 +12,16 @@ from compare.text import verb_stem
 def content_words(text: str, ments: list[Mention], quants: list[Quantity]):
     """(start, end, key) of each content word: actors by canonical id, titles by canonical title,
     quantities by value (a date by month and day), other words lightly stemmed."""
-    L = lex()
     out = []
     spans = [(m.start, m.end, m.key) for m in ments if m.type == "actor"]
     spans += [(q.start, q.end, f"{q.kind}={_value_key(q)}") for q in quants]
-    for m in L.title_re.finditer(text):
-        if not any(a < m.end() and m.start() < b for a, b, _ in spans):
-            spans.append((m.start(), m.end(), f"title:{L.title_of[fold(m.group())]}"))
+    for start, end, canon in title_spans(text):
+        if not any(a < end and start < b for a, b, _ in spans):
+            spans.append((start, end, f"title:{canon}"))
+    # Offsets inside a span: names and numbers are short, and a set answers each word at once.
+    covered = {i for a, b, _ in spans for i in range(a, b)}
     for m in WORD.finditer(text):
-        if any(a <= m.start() < b for a, b, _ in spans):
+        if m.start() in covered:
             continue
         word = m.group().lower()
         if function_word(word):
