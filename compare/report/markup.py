@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 import textwrap
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
@@ -56,13 +57,29 @@ def script_json(data) -> Markup:
 def distinct_words(text: str, others: list[str]) -> list[tuple[int, int]]:
     """Spans of the content words of `text` that none of `others` uses (compared the way the
     aligner compares words: lower-cased, stop words dropped, light suffix strip)."""
-    seen = {t for other in others for t in content_tokens(other)}
+    return unshared_words(text, {t for other in others for t in words_of(other)})
+
+
+def unshared_words(text: str, seen: set[str] | frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of the content words of `text` whose tokens are none of `seen` (`distinct_words`
+    with the other texts' tokens read once for a whole group)."""
     spans = []
     for match in WORD.finditer(text):
-        tokens = content_tokens(match.group())
+        tokens = _word_tokens(match.group())
         if tokens and not any(t in seen for t in tokens):
             spans.append(match.span())
     return spans
+
+
+@lru_cache(maxsize=8192)
+def words_of(text: str) -> frozenset[str]:
+    """The content tokens of a claim (`content_tokens`), read once per text."""
+    return frozenset(content_tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    return tuple(content_tokens(word))
 
 
 def highlight(
