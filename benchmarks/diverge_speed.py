@@ -67,7 +67,9 @@ def time_diverge(out: Path, save: Path | None = None) -> dict:
     import compare
     from compare.diverge import DivergeConfig, diverge, rate_omissions, relations
 
-    frames = {n: pl.read_parquet(out / f"{n}.parquet") for n in ("claims", "claim_pairs", "omissions")}
+    frames = {
+        n: pl.read_parquet(out / f"{n}.parquet") for n in ("claims", "claim_pairs", "omissions")
+    }
     documents = pl.read_parquet(out / "documents.parquet")
     config = DivergeConfig()
     seconds, rows, written = 0.0, 0, []

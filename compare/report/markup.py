@@ -23,7 +23,8 @@ WORD = re.compile(r"\w[\w'’-]*")
 def plain(text: str | None, width: int = 0) -> str:
     """Text for a plotly label or hover: escaped, optionally wrapped with <br> every `width` chars."""
     text = " ".join((text or "").split())
-    lines = textwrap.wrap(text, width) if width and text else [text]
+    # textwrap returns a text that fits as it is: skip it (it is most of a page's figure time)
+    lines = textwrap.wrap(text, width) if width and len(text) > width else [text]
     return "<br>".join(str(escape(line)) for line in lines)
 
 
@@ -97,14 +98,13 @@ def highlight(
         piece = escape(text[start:end])
         over = sorted((e - s, k) for s, e, k in evidence if s <= start and end <= e)
         if over:
-            kinds = ", ".join(sorted({k for _, k in over}))
-            mark = Markup('<mark class="k-{}" title="{}">{}</mark>')
-            out.append(mark.format(kind_class(over[0][1]), kinds, piece))
+            kinds = escape(", ".join(sorted({k for _, k in over})))
+            out.append(f'<mark class="k-{kind_class(over[0][1])}" title="{kinds}">{piece}</mark>')
         elif any(s <= start and end <= e for s, e in distinct):
-            out.append(Markup('<span class="u">{}</span>').format(piece))
+            out.append(f'<span class="u">{piece}</span>')
         else:
             out.append(piece)
-    return Markup("").join(out)
+    return Markup("".join(out))  # every piece escaped above; kind_class is [a-z0-9-]
 
 
 def kind_class(kind: str) -> str:
