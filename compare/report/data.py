@@ -159,9 +159,20 @@ class EventData:
             out[b].append(Link(a, relation, score))
         return out
 
+    @cached_property
+    def _cells(self) -> dict[tuple[str, str], Cell]:
+        return {}
+
     def cell(self, group: Group, doc_id: str) -> Cell:
         """How `doc_id` tells `group`'s fact. A claim paired with a claim of this document is never
-        drawn absent here, even when the cohesion rule kept the pair out of one fact."""
+        drawn absent here, even when the cohesion rule kept the pair out of one fact. Read once
+        per fact and document (the coverage, the fact's card and its 'not in' line ask)."""
+        key = (group.group_id, doc_id)
+        if (found := self._cells.get(key)) is None:
+            found = self._cells[key] = self._cell(group, doc_id)
+        return found
+
+    def _cell(self, group: Group, doc_id: str) -> Cell:
         by_id = self.claim_by_id
         own = group.members.get(doc_id, [])
         if own:
@@ -354,22 +365,19 @@ def _groups(docs, claims, by_id, divergences: pl.DataFrame) -> list[Group]:
             first_seen.setdefault(claim.group_id, (doc.index, claim.position))
     order = sorted(members, key=lambda g: (first_seen[g], g))
     groups = {g: Group(g, n, members[g]) for n, g in enumerate(order, start=1)}
-    for row in divergences.iter_rows(named=True):
-        a, b = by_id.get(row["claim_a"]), by_id.get(row["claim_b"])
+    if "salience" not in divergences.columns:
+        divergences = divergences.with_columns(salience=pl.lit(None, pl.Float64))
+    columns = ("claim_a", "claim_b", "kind", "score", "reason", "salience")
+    rows = divergences.select(*columns, "evidence_a", "evidence_b").iter_rows()
+    for claim_a, claim_b, kind, score, reason, salience, evidence_a, evidence_b in rows:
+        a, b = by_id.get(claim_a), by_id.get(claim_b)
         if a is None or b is None or a.group_id is None or b.group_id is None:
             continue
-        fields = (
-            row["claim_a"],
-            row["claim_b"],
-            row["kind"],
-            row["score"],
-            row["reason"],
-            row.get("salience"),
-        )
+        fields = (claim_a, claim_b, kind, score, reason, salience)
         if a.group_id == b.group_id:
             groups[a.group_id].divergences.append(Divergence(*fields))
-            _mark(a, row["kind"], row["evidence_a"], b.claim_id)
-            _mark(b, row["kind"], row["evidence_b"], a.claim_id)
+            _mark(a, kind, evidence_a, b.claim_id)
+            _mark(b, kind, evidence_b, a.claim_id)
         else:
             ga, gb = groups[a.group_id], groups[b.group_id]
             ga.divergences.append(Divergence(*fields, across=gb.number))
