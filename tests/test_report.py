@@ -15,6 +15,8 @@ import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compare import store
 from compare.errors import InputError
@@ -695,3 +697,17 @@ def test_two_workers_write_the_same_pages_as_one(hundred_store, tmp_path, monkey
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(
         [p.name for p in two] + ["plotly.min.js"]
     )  # the staging folder is gone
+
+
+@pytest.mark.parametrize("letters", ["abé’<&.", "ab-é’<&"])  # the fast path, and textwrap's
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), width=st.integers(min_value=1, max_value=40))
+def test_hover_wrap_is_textwraps(letters, data, width):
+    import textwrap
+
+    from compare.report.markup import wrap
+
+    text = " ".join(
+        " ".join(data.draw(st.lists(st.text(letters, max_size=12), max_size=30))).split()
+    )
+    assert wrap(text, width) == textwrap.wrap(text, width)

@@ -3,8 +3,10 @@
 The store is opened read-only; no model is loaded. plotly.js is either inlined once per page
 (`plotly="inline"`, 4.7 MB a page) or written once as `plotly.min.js` beside the reports and loaded
 by relative path (`"shared"`); by default a single report inlines it and several share it. Either
-way the page's Content-Security-Policy allows no remote origin. Figures are rendered from
-`figures.py`, and the page is one Jinja2 template with autoescaping. The reading view (two
+way the page's Content-Security-Policy allows no remote origin. Figures come from `figures.py` as
+plain plotly JSON, and the page is one Jinja2 template with autoescaping. `write_reports` reads
+every chosen event's rows in one query a table, builds the pages on worker processes
+(`compare/workers.py`) and writes them all or none (`atomic.Staging`). The reading view (two
 documents side by side) carries each document's claims once and every accepted pair once, and
 lays out the chosen two in the browser, so a 60-document event stays a few MB.
 """

@@ -23,9 +23,31 @@ WORD = re.compile(r"\w[\w'’-]*")
 def plain(text: str | None, width: int = 0) -> str:
     """Text for a plotly label or hover: escaped, optionally wrapped with <br> every `width` chars."""
     text = " ".join((text or "").split())
-    # textwrap returns a text that fits as it is: skip it (it is most of a page's figure time)
-    lines = textwrap.wrap(text, width) if width and len(text) > width else [text]
+    lines = wrap(text, width) if width and len(text) > width else [text]
     return "<br>".join(str(escape(line)) for line in lines)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`textwrap.wrap(text, width)` for a text whose whitespace is single spaces, without
+    textwrap's regex where nothing but spaces can break a line (no '-', no word over `width`):
+    then textwrap fills each line word by word, as here (tests compare the two)."""
+    words = text.split(" ")
+    if "-" in text or any(len(w) > width for w in words):
+        return textwrap.wrap(text, width)
+    lines, line = [], ""
+    for word in words:
+        if not word:
+            continue
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
 
 
 def snippet(text: str, width: int = 60) -> str:

@@ -99,17 +99,15 @@ def speaker_frame(event: EventData) -> pl.DataFrame:
 def group_view(event: EventData, group: Group) -> dict:
     docs = event.doc_by_id
     cards = []
+    # a word is "seen" by a document when another document of the fact uses it
+    own = {d: frozenset().union(*(words_of(c.text) for c in cs)) for d, cs in group.members.items()}
+    uses = Counter(t for words in own.values() for t in words)
     for doc in event.docs:
         claims = group.members.get(doc.doc_id, [])
         if not claims:
             continue
-        seen = {
-            t
-            for d, cs in group.members.items()
-            if d != doc.doc_id
-            for c in cs
-            for t in words_of(c.text)
-        }
+        mine = own[doc.doc_id]
+        seen = {t for t, n in uses.items() if n > (t in mine)}
         cards.append(
             {
                 "doc": doc,
