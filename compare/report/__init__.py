@@ -106,10 +106,13 @@ def write_reports(
     try:
         with atomic.Staging(out, what="the report") as staging:
             summaries: dict[Path, dict] = {}
-            work = [frames.pop(e) for e in chosen]
+            # the largest events first: the pool's last pages are short ones, and a long page
+            # does not hold back the pages queued behind it (each page's bytes do not change)
+            order = sorted(range(len(chosen)), key=lambda i: -frames[chosen[i]].claims.height)
+            work = [frames.pop(chosen[i]) for i in order]
             # closed on leaving, on an error too: the pool is shut down before the staging goes
             with closing(imap(build, work, min(workers or default_workers(), len(work)))) as pages:
-                for path, html in zip(paths, pages, strict=True):
+                for path, html in zip([paths[i] for i in order], pages, strict=True):
                     staging.add(path, html)
                     if (summary := _read_summary(html[:200_000])) is not None:
                         summaries[path] = summary
