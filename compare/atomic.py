@@ -4,10 +4,14 @@ a folder or FIFO in the way, a folder we cannot write to) is one user error nami
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import stat
 import tempfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from compare.errors import InputError
 
@@ -95,6 +99,68 @@ def write_all(files: dict[Path, str | bytes], *, what: str = "") -> list[Path]:
     for tmp, path in staged:
         os.replace(tmp, path)
     return list(files)
+
+
+class Staging:
+    """Files written one by one into a hidden folder inside `folder`, moved into place together
+    by `commit` (renames, which need no space, with SIGINT and SIGTERM held back until the last
+    one). Leaving the `with` block without `commit` (an error, Ctrl-C, SIGTERM) removes the hidden
+    folder: `folder` is then exactly as it was.
+
+        with Staging(out, what="the report") as staging:
+            staging.add(out / "a.html", text)
+            staging.commit()
+    """
+
+    def __init__(self, folder: Path, *, what: str = ""):
+        self.folder, self.what = Path(folder), what
+        self.staged: dict[Path, Path] = {}  # target -> staged file
+        self.dir: Path | None = None
+
+    def __enter__(self) -> Self:
+        with _signals_held():  # the folder is made and remembered, or not made
+            try:
+                self.dir = Path(tempfile.mkdtemp(dir=self.folder, prefix=".narrative-compare-"))
+            except OSError as exc:
+                raise failed(self.folder, exc.strerror or str(exc), self.what) from None
+        return self
+
+    def add(self, path: Path, content: str | bytes) -> None:
+        """Write `content` for `path` (a file of the folder) into the hidden folder."""
+        assert self.dir is not None and path.parent == self.folder, path
+        if why := blocked(path):
+            raise failed(path, why, self.what)
+        staged = self.dir / path.name
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        try:
+            staged.write_bytes(data)
+            os.chmod(staged, 0o666 & ~_umask())
+        except OSError as exc:
+            raise failed(path, reason(exc), self.what) from None
+        self.staged[path] = staged
+
+    def commit(self) -> None:
+        """Move every staged file onto its target; a signal arriving meanwhile is taken after."""
+        for path in self.staged:
+            if why := blocked(path):
+                raise failed(path, why, self.what)
+        with _signals_held():
+            for path, staged in self.staged.items():
+                os.replace(staged, path)
+
+    def __exit__(self, *exc) -> None:
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM wait until the block is done (then interrupt as usual)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def remove_empty(folder: Path) -> None:

@@ -427,8 +427,9 @@ def align_cmd(db, model, events, workers, wait, quiet, as_json):
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser.")
 @plotly_option
 @replace_index_option
+@workers_option
 @user_errors
-def report_cmd(events, db, out, title, open_browser, plotly, replace_index):
+def report_cmd(events, db, out, title, open_browser, plotly, replace_index, workers):
     """Write one HTML report per event (all events by default) from the store.
 
     Example: narrative-compare report wagner-2023 --out reports
@@ -444,6 +445,7 @@ def report_cmd(events, db, out, title, open_browser, plotly, replace_index):
         plotly=plotly,
         replace_index=replace_index,
         notes=notes,
+        workers=workers,
     )
     for line in notes:
         note(line)

@@ -222,3 +222,30 @@ def report_store(tmp_path_factory) -> Path:
     add_term_contrasts(con)
     con.close()
     return db
+
+
+@pytest.fixture(scope="session")
+def hundred_store(tmp_path_factory) -> Path:
+    """100 small generated events (three retellings of STORY each, numbers and places varied by
+    event), aligned with the HashEmbedder. Read-only use."""
+    from compare import store
+    from compare.embed import HashEmbedder
+    from compare.pipeline import align_store, ingest_into
+
+    root = tmp_path_factory.mktemp("hundred")
+    for e in range(100):
+        told = [s.replace("40", str(40 + e)).replace("Geneva", f"Geneva-{e}") for s in STORY]
+        for d, picks in enumerate(([0, 1, 2, 3, 9], [0, 1, 4, 5, 6], [2, 1, 7, 8, 0])):
+            text = " ".join(told[i] for i in picks)
+            if d == 1:
+                text = text.replace(str(40 + e), str(45 + e))
+            (root / "events" / f"ev-{e:03d}").mkdir(parents=True, exist_ok=True)
+            (root / "events" / f"ev-{e:03d}" / f"doc{d}.md").write_text(
+                f"---\nsource: Outlet {d}\n---\n\n{text}\n", encoding="utf-8"
+            )
+    db = root / "hundred.duckdb"
+    con = store.open_store(db)
+    ingest_into(con, [root / "events"])
+    align_store(con, HashEmbedder())
+    con.close()
+    return db

@@ -29,6 +29,8 @@ from compare.pipeline import align_store, ingest_into
 from compare.segment import segment
 from tests.conftest import ROOT, SAMPLE, counts, snapshot, write
 
+pytest_plugins = ["tests.report_fixtures"]  # hundred_store
+
 SENTENCE = "The council of {city} approved {n} new measures on {day} after a long debate."
 
 
@@ -1434,4 +1436,48 @@ def _child_of(proc_dir: Path, pid: int) -> bool:
     try:
         return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
     except (OSError, ValueError):
+        return False
+
+
+@pytest.mark.parametrize("out_exists", [True, False])
+def test_sigterm_while_report_writes_pages_leaves_out_as_it_was(
+    out_exists, hundred_store, tmp_path
+):
+    """SIGTERM to `report` while two workers build pages: exit 130, no worker behind, and the out
+    folder exactly as it was (an earlier report and a file of the user's unchanged, no staging
+    folder left; a folder the command created is gone)."""
+    import time
+
+    out = tmp_path / "out"
+    if out_exists:
+        first = cli("report", "ev-000", "ev-001", "--db", str(hundred_store), "--out", str(out))
+        assert first.returncode == 0, first.stderr
+        write(out / "notes.txt", "mine\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()} if out_exists else None
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compare", "report", "--db", str(hundred_store), "--out", str(out)]
+        + ["--workers", "2"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline and not _staged_pages(out):
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, rest.decode()[-2000:]
+    assert b"Interrupted" in rest and b"Traceback" not in rest
+    assert not [p for p in Path("/proc").glob("[0-9]*") if _child_of(p, proc.pid)]
+    if out_exists:
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    else:
+        assert not out.exists()
+
+
+def _staged_pages(out: Path) -> bool:
+    """A page is written in the report's staging folder (the workers are at work)."""
+    try:
+        return any(any(d.iterdir()) for d in out.glob(".narrative-compare-*"))
+    except OSError:  # the folder went away meanwhile
         return False

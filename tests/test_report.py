@@ -1,4 +1,4 @@
-"""The HTML report without a browser: figures through fig.to_dict(), escaping, files, the index."""
+"""The HTML report without a browser: figures as plain plotly JSON, escaping, files, the index."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compare import store
 from compare.errors import InputError
@@ -72,7 +74,9 @@ def test_write_reports_one_file_per_event_and_an_index(report_store, tmp_path):
     index = paths[-1].read_text()
     assert 'href="./summit.html"' in index and 'href="./hostile.html"' in index
     assert "8 documents" in index  # key figures of each event
-    assert "<script" not in index and XSS_IMG not in index
+    assert XSS_IMG not in index
+    scripts = Page(index).scripts  # the search box's own script alone, no source text in it
+    assert len(scripts) == 1 and scripts[0][0] == {} and "index-search" in scripts[0][1]
 
 
 def test_counts_read_as_english_on_every_page(report_store, tmp_path):
@@ -476,7 +480,7 @@ def test_coverage_matrix_cells_hover_and_anchors():
             "wording": ["Forty <b>men</b>", "Forty-five men", "It may rain"],
         }
     )
-    trace = figures.coverage_matrix(cells, ["A", "B"], ["F1 · a", "F2 · b"]).to_dict()["data"][0]
+    trace = figures.coverage_matrix(cells, ["A", "B"], ["F1 · a", "F2 · b"])["data"][0]
     assert array(trace["z"]).tolist() == [[2, 7], [1, 0]]  # STATUSES: same 2, conflict 7
     assert trace["y"] == ["F1 · a", "F2 · b"] and trace["x"] == ["A", "B"]
     assert trace["hovertext"][0][0] == "Forty &lt;b&gt;men&lt;/b&gt;"
@@ -495,7 +499,7 @@ def test_distinctive_terms_one_panel_per_document():
             "z": [3.0, 2.0, -1.0, 2.5],
         }
     )
-    fig = figures.distinctive_terms(terms).to_dict()
+    fig = figures.distinctive_terms(terms)
     a, b = fig["data"]
     assert list(a["y"]) == ["&lt;b&gt;", "talks"]  # positive z only, largest on top
     assert list(b["y"]) == ["islands"]
@@ -510,7 +514,7 @@ def test_speaker_share_sums_to_100_with_own_voice_first():
             "chars": [50, 30, 20, 10, 30],
         }
     )
-    fig = figures.speaker_share(shares).to_dict()
+    fig = figures.speaker_share(shares)
     names = [t["name"] for t in fig["data"]]
     assert names[0] == "own voice" and "&lt;script&gt;" in names
     totals = np.sum([array(t["x"]).astype(float) for t in fig["data"]], axis=0)
@@ -520,7 +524,7 @@ def test_speaker_share_sums_to_100_with_own_voice_first():
 
 def test_agreement_matrix_leaves_the_diagonal_empty():
     share = np.array([[np.nan, 0.5], [1.0, np.nan]])
-    trace = figures.agreement_matrix(["A", "B"], share).to_dict()["data"][0]
+    trace = figures.agreement_matrix(["A", "B"], share)["data"][0]
     assert trace["z"] == [[None, 0.5], [1.0, None]]
 
 
@@ -634,3 +638,76 @@ def test_summit_page_words_read_as_english(pages):
     """The 8-document page: '1 more document tells it', 'n more documents tell it', counts."""
     for html in pages.values():
         _check_words(html)
+
+
+def test_every_figure_spec_is_a_valid_plotly_figure(report_store):
+    """The specs skip plotly's validation on the page; plotly accepts each as it is here."""
+    import plotly.graph_objects as go
+
+    from compare.report import views
+
+    con = store.open_store(report_store, read_only=True)
+    event = load_event(con, "summit")
+    con.close()
+    cells, rows = views.coverage_cells(event)
+    names = [d.short for d in event.docs]
+    terms = event.terms.with_columns(doc=pl.col("doc_id"))
+    specs = [
+        figures.coverage_matrix(cells, names, rows),
+        figures.agreement_matrix(names, event.agreement()),
+        figures.speaker_share(views.speaker_frame(event)),
+        figures.distinctive_terms(terms),
+    ]
+    for spec in specs:
+        fig = go.Figure(spec)  # raises on a property plotly does not know
+        assert fig.layout.height == spec["layout"]["height"]
+        assert len(fig.data) == len(spec["data"])
+    json.dumps(specs)  # plain JSON: no numpy in them
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 9, 14])
+def test_terms_panels_are_laid_out_as_make_subplots_lays_them(n):
+    from plotly.subplots import make_subplots
+
+    cols = min(4, n)
+    rows = -(-n // cols)
+    vertical = 0.18 / max(1, rows - 1) if rows > 1 else 0.1
+    titles = [f"doc {i}" for i in range(n)]
+    theirs = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        horizontal_spacing=0.12,
+        vertical_spacing=vertical,
+    ).to_dict()["layout"]
+    theirs.pop("template")
+    assert figures._grid(rows, cols, 0.12, vertical, titles) == theirs
+
+
+def test_two_workers_write_the_same_pages_as_one(hundred_store, tmp_path, monkeypatch):
+    """Pages built on two worker processes are byte for byte those built in this process."""
+    import compare.report
+
+    monkeypatch.setattr(compare.report, "_now", lambda: "2026-01-01 00:00 UTC")
+    one = write_reports(db=hundred_store, out=tmp_path / "one", workers=1)
+    two = write_reports(db=hundred_store, out=tmp_path / "two", workers=2)
+    assert [p.name for p in one] == [p.name for p in two] and len(one) == 101
+    for a, b in zip(one, two, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(
+        [p.name for p in two] + ["plotly.min.js"]
+    )  # the staging folder is gone
+
+
+@pytest.mark.parametrize("letters", ["abé’<&.", "ab-é’<&"])  # the fast path, and textwrap's
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), width=st.integers(min_value=1, max_value=40))
+def test_hover_wrap_is_textwraps(letters, data, width):
+    import textwrap
+
+    from compare.report.markup import wrap
+
+    text = " ".join(
+        " ".join(data.draw(st.lists(st.text(letters, max_size=12), max_size=30))).split()
+    )
+    assert wrap(text, width) == textwrap.wrap(text, width)

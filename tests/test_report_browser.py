@@ -397,32 +397,10 @@ def test_injected_markup_does_not_run(browser, made_reports, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def hundred_reports(tmp_path_factory) -> Path:
-    """100 small generated events (three retellings of STORY each, numbers and places varied by
-    event), aligned with the HashEmbedder and reported with one shared plotly.js."""
-    from compare import store
-    from compare.embed import HashEmbedder
-    from compare.pipeline import align_store, ingest_into
-    from tests.report_fixtures import STORY
-
-    root = tmp_path_factory.mktemp("hundred")
-    for e in range(100):
-        told = [s.replace("40", str(40 + e)).replace("Geneva", f"Geneva-{e}") for s in STORY]
-        for d, picks in enumerate(([0, 1, 2, 3, 9], [0, 1, 4, 5, 6], [2, 1, 7, 8, 0])):
-            text = " ".join(told[i] for i in picks)
-            if d == 1:
-                text = text.replace(str(40 + e), str(45 + e))
-            (root / "events" / f"ev-{e:03d}").mkdir(parents=True, exist_ok=True)
-            (root / "events" / f"ev-{e:03d}" / f"doc{d}.md").write_text(
-                f"---\nsource: Outlet {d}\n---\n\n{text}\n", encoding="utf-8"
-            )
-    db = root / "hundred.duckdb"
-    con = store.open_store(db)
-    ingest_into(con, [root / "events"])
-    align_store(con, HashEmbedder())
-    con.close()
-    out = root / "reports"
-    write_reports(db=db, out=out, plotly="shared")
+def hundred_reports(hundred_store, tmp_path_factory) -> Path:
+    """The 100 events of `hundred_store` reported with one shared plotly.js."""
+    out = tmp_path_factory.mktemp("hundred") / "reports"
+    write_reports(db=hundred_store, out=out, plotly="shared")
     return out
 
 
@@ -439,3 +417,33 @@ def test_hundred_events_share_one_plotly_and_stay_light(browser, hundred_reports
         assert opened.page.evaluate("document.getElementById('reading').dataset.lines") != "0"
         assert opened.problems == [], (path.name, opened.problems)
         opened.page.close()
+
+
+def test_index_search_box_filters_the_events(browser, hundred_reports):
+    """Typing in the index's search box hides the events whose id, title, dates and documents
+    lack a word typed; clearing it shows them all. No request leaves the page."""
+    page = browser.new_page()
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "request",
+        lambda r: r.url.startswith(("file:", "data:", "blob:")) or problems.append(r.url),
+    )
+    page.goto((hundred_reports / "index.html").as_uri())
+    shown = "() => document.querySelectorAll('section.event-card:not([hidden])').length"
+    count = "() => document.getElementById('index-count').textContent"
+    assert page.is_visible("#index-search") and page.evaluate(shown) == 100
+    assert page.evaluate(count) == "100 of 100 events"
+    page.fill("#index-search", "ev-007")
+    assert page.evaluate(shown) == 1 and page.evaluate(count) == "1 of 100 events"
+    visible = page.eval_on_selector_all(
+        "section.event-card:not([hidden]) h2 a", "as => as.map(a => a.textContent)"
+    )
+    assert visible == ["ev-007"]
+    page.fill("#index-search", "EV-01 outlet")  # every word, any case: ev-010 .. ev-019
+    assert page.evaluate(shown) == 10
+    page.fill("#index-search", "nowhere-to-be-found")
+    assert page.evaluate(shown) == 0 and page.evaluate(count) == "0 of 100 events"
+    page.fill("#index-search", "")
+    assert page.evaluate(shown) == 100
+    assert problems == []

@@ -3,8 +3,10 @@
 The store is opened read-only; no model is loaded. plotly.js is either inlined once per page
 (`plotly="inline"`, 4.7 MB a page) or written once as `plotly.min.js` beside the reports and loaded
 by relative path (`"shared"`); by default a single report inlines it and several share it. Either
-way the page's Content-Security-Policy allows no remote origin. Figures are rendered from
-`figures.py`, and the page is one Jinja2 template with autoescaping. The reading view (two
+way the page's Content-Security-Policy allows no remote origin. Figures come from `figures.py` as
+plain plotly JSON, and the page is one Jinja2 template with autoescaping. `write_reports` reads
+every chosen event's rows in one query a table, builds the pages on worker processes
+(`compare/workers.py`) and writes them all or none (`atomic.Staging`). The reading view (two
 documents side by side) carries each document's claims once and every accepted pair once, and
 lays out the chosen two in the browser, so a 60-document event stays a few MB.
 """
@@ -13,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
@@ -29,9 +33,10 @@ from markupsafe import Markup
 from compare import atomic, store
 from compare.errors import InputError
 from compare.report import figures, views
-from compare.report.data import load_event
+from compare.report.data import EventData, EventFrames, event_data, read_events
 from compare.report.markup import kind_class, script_json
 from compare.text import noun, plural
+from compare.workers import default_workers, imap
 
 PROFILE_META = "nc-profile"  # <meta name="nc-profile" content="title">: the index lists the page
 
@@ -58,15 +63,18 @@ def write_reports(
     plotly: str | None = None,
     replace_index: bool = False,
     notes: list[str] | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write `<out>/<slug(event)>.html` for `events` (default: all), and `<out>/index.html` when
     the out folder then holds several reports. `plotly`: "inline" (plotly.js inside each page),
     "shared" (one `<out>/plotly.min.js` the pages load), None: inline for one event, shared for
-    several. Returns the paths written (plotly.min.js not included), the index last.
+    several. `workers`: processes building pages (default one per core; the pages are the same
+    for any number). Returns the paths written (plotly.min.js not included), the index last.
 
-    All or nothing: every page is built first and the files move into place only once all are
-    written. An `index.html` that narrative-compare did not write is left alone (a note is added
-    to `notes`) unless `replace_index`."""
+    All or nothing: the pages are written into a hidden folder inside `out` and move into place
+    only once all are written; an error, Ctrl-C or SIGTERM before that removes the hidden folder
+    and leaves `out` as it was. An `index.html` that narrative-compare did not write is left
+    alone (a note is added to `notes`) unless `replace_index`."""
     if plotly not in (None, *PLOTLY_MODES):
         raise InputError(f"Unknown plotly mode '{plotly}'. Use one of: {', '.join(PLOTLY_MODES)}.")
     con = store.open_store(db, read_only=True)
@@ -82,33 +90,56 @@ def write_reports(
         names = slugs(known)
         created = not Path(out).exists()
         out = store.writable_folder(Path(out))
-        pages = {
-            out / f"{names[e]}.html": build_report(con, e, title=title, plotly=mode) for e in chosen
-        }
+        try:
+            paths = [out / f"{names[e]}.html" for e in chosen]
+            for path in [*paths, out / PLOTLY_FILE, out / "index.html"]:
+                if path.exists() and (why := atomic.blocked(path)):
+                    raise atomic.failed(path, why, "the report")
+            frames = read_events(con, chosen)
+        except BaseException:
+            if created:
+                atomic.remove_empty(out)
+            raise
     finally:
         con.close()
-    files: dict[Path, str] = dict(pages)
-    if mode == "shared" and _stale(out / PLOTLY_FILE, text := _plotlyjs()):
-        files[out / PLOTLY_FILE] = text
-    paths = list(pages)
-    reports = report_summaries(out, pages)
-    index = out / "index.html"
-    if len(reports) > 1:
-        if replace_index or not foreign_index(index):
-            files[index] = index_page(out, reports, title=title)
-            paths.append(index)
-        elif notes is not None:
-            notes.append(
-                f"Warning: '{index}' was not written by narrative-compare; it is left as it is"
-                " and no index was written (pass --replace-index to replace it)."
-            )
+    build = partial(_page, title=title, plotly=mode, generated=_now())
     try:
-        atomic.write_all(files, what="the report")
-    except InputError:
+        with atomic.Staging(out, what="the report") as staging:
+            summaries: dict[Path, dict] = {}
+            # the largest events first: the pool's last pages are short ones, and a long page
+            # does not hold back the pages queued behind it (each page's bytes do not change)
+            order = sorted(range(len(chosen)), key=lambda i: -frames[chosen[i]].claims.height)
+            work = [frames.pop(chosen[i]) for i in order]
+            # closed on leaving, on an error too: the pool is shut down before the staging goes
+            with closing(imap(build, work, min(workers or default_workers(), len(work)))) as pages:
+                for path, html in zip([paths[i] for i in order], pages, strict=True):
+                    staging.add(path, html)
+                    if (summary := _read_summary(html[:200_000])) is not None:
+                        summaries[path] = summary
+            if mode == "shared" and _stale(out / PLOTLY_FILE, text := _plotlyjs()):
+                staging.add(out / PLOTLY_FILE, text)
+            reports = report_summaries(out, summaries)
+            index = out / "index.html"
+            if len(reports) > 1:
+                if replace_index or not foreign_index(index):
+                    staging.add(index, index_page(out, reports, title=title))
+                    paths.append(index)
+                elif notes is not None:
+                    notes.append(
+                        f"Warning: '{index}' was not written by narrative-compare; it is left as"
+                        " it is and no index was written (pass --replace-index to replace it)."
+                    )
+            staging.commit()
+    except BaseException:
         if created:  # leave no empty folder behind either
             atomic.remove_empty(out)
         raise
     return paths
+
+
+def _page(frames: EventFrames, *, title: str | None, plotly: str, generated: str) -> str:
+    """One event's page from its rows (a worker's task: no store, no shared state)."""
+    return render_report(event_data(frames), title=title, plotly=plotly, generated=generated)
 
 
 def index_page(
@@ -178,7 +209,12 @@ def build_report(
     """The HTML page for one event of the store behind `con`. With `plotly="shared"` the page
     loads `plotly.min.js` from its own folder (see `write_reports`)."""
     store.require_events(con, [event_id])
-    event = load_event(con, event_id)
+    event = event_data(read_events(con, [event_id])[event_id])
+    return render_report(event, title=title, plotly=plotly, generated=_now())
+
+
+def render_report(event: EventData, *, title: str | None, plotly: str, generated: str) -> str:
+    """The page of `event` (see `build_report`); `generated` is the time the footer names."""
     docs = event.docs
     cells, rows = views.coverage_cells(event)
     figs = {
@@ -201,7 +237,7 @@ def build_report(
     summary = views.summary(event, title)
     return _template().render(
         index=False,
-        title=title or event_id,
+        title=title or event.event_id,
         event=event,
         docs=[views.doc_row(d) for d in docs],
         brief=views.what_differs(event),
@@ -215,7 +251,7 @@ def build_report(
         figs=html,
         plotlyjs=Markup(_plotlyjs()) if plotly == "inline" else None,
         plotly_src=PLOTLY_FILE,
-        generated=_now(),
+        generated=generated,
     )
 
 
@@ -236,33 +272,44 @@ def slugs(event_ids: Sequence[str]) -> dict[str, str]:
     return {event_id: slug(event_id) for event_id in event_ids}
 
 
-def report_summaries(out: Path, pages: dict[Path, str] | None = None) -> list[dict]:
+_SUMMARY = re.compile(
+    rf'<script type="application/json" id="{SUMMARY_ID}">(.*?)</script>', re.DOTALL
+)
+
+
+def report_summaries(out: Path, fresh: dict[Path, dict] | None = None) -> list[dict]:
     """The summaries embedded in the reports of `out`, for the index (other HTML files are
-    skipped); `pages` are reports about to be written there (path -> page), read instead."""
-    pattern = re.compile(
-        rf'<script type="application/json" id="{SUMMARY_ID}">(.*?)</script>', re.DOTALL
-    )
-    pages = pages or {}
+    skipped); `fresh` are the summaries of reports about to be written there (path -> summary),
+    used instead of the files."""
+    fresh = fresh or {}
     reports = []
-    for path in sorted({*out.glob("*.html"), *pages}):
+    for path in sorted({*out.glob("*.html"), *fresh}):
         if path.name == "index.html":
             continue
-        if path in pages:
-            head = pages[path][:200_000]
+        if path in fresh:
+            summary = fresh[path]
         else:
             if not path.is_file():  # a folder or FIFO named *.html is no report (and may hang)
                 continue
             with path.open(encoding="utf-8", errors="replace") as f:
-                head = f.read(200_000)  # the summary sits in <head>, before plotly.js
-        match = pattern.search(head)
-        if match:
-            try:
-                summary = json.loads(match.group(1))
-            except ValueError:
+                summary = _read_summary(f.read(200_000))  # in <head>, before plotly.js
+            if summary is None:
                 continue
-            if _is_summary(summary):  # a page of someone else's that borrowed the id is skipped
-                reports.append({**summary, "href": "./" + quote(path.name)})
+        reports.append({**summary, "href": "./" + quote(path.name)})
     return sorted(reports, key=lambda r: (r.get("event_id", ""), r["href"]))
+
+
+def _read_summary(head: str) -> dict | None:
+    """The summary a report page carries in its <head>, or None (a page of someone else's that
+    borrowed the id, or none)."""
+    match = _SUMMARY.search(head)
+    if not match:
+        return None
+    try:
+        summary = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return summary if _is_summary(summary) else None
 
 
 def _is_summary(value) -> bool:
@@ -312,10 +359,47 @@ def _plotlyjs() -> str:
 
 
 def _figure_html(fig, div_id: str) -> str:
-    return fig.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        include_mathjax=False,
-        div_id=div_id,
-        config=PLOTLY_CONFIG,
+    """A figure's <div> and the script that draws it, as plotly's `to_html` writes them. A plain
+    spec (figures.py) is written as JSON without plotly's validation; a `go.Figure` (the source
+    profile pages) goes through plotly."""
+    if not isinstance(fig, dict):
+        return fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            include_mathjax=False,
+            div_id=div_id,
+            config=PLOTLY_CONFIG,
+        )
+    height = fig["layout"].get("height")
+    args = ", ".join(
+        [
+            json.dumps(div_id),
+            *(_figure_json(v) for v in (fig["data"], fig["layout"], PLOTLY_CONFIG)),
+        ]
     )
+    return (
+        f'<div style="height:{f"{height}px" if height else "100%"}; width:100%;">'
+        f'<div id="{div_id}" class="plotly-graph-div" style="height:100%; width:100%;"></div>'
+        "<script>window.PLOTLYENV=window.PLOTLYENV || {};"
+        f"if (document.getElementById({json.dumps(div_id)})) {{Plotly.newPlot({args})}};"
+        "</script></div>"
+    )
+
+
+def _figure_json(value) -> str:
+    """JSON for inside <script> (markup.script_json); a NaN or infinity is null, as plotly
+    writes it."""
+    try:
+        return str(script_json(value))
+    except ValueError:
+        return str(script_json(_finite(value)))
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

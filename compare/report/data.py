@@ -9,6 +9,7 @@ in the documents' reading order, for context).
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,7 +47,7 @@ class Doc:
     n_claims: int
     name: str = ""  # coalesce(source, doc_id) in full: the hover text of a label
 
-    @property
+    @cached_property
     def tag(self) -> Markup:
         """The label for the page, the full name on hover when the label is not the full name."""
         if self.name and self.name != self.label:
@@ -158,9 +159,20 @@ class EventData:
             out[b].append(Link(a, relation, score))
         return out
 
+    @cached_property
+    def _cells(self) -> dict[tuple[str, str], Cell]:
+        return {}
+
     def cell(self, group: Group, doc_id: str) -> Cell:
         """How `doc_id` tells `group`'s fact. A claim paired with a claim of this document is never
-        drawn absent here, even when the cohesion rule kept the pair out of one fact."""
+        drawn absent here, even when the cohesion rule kept the pair out of one fact. Read once
+        per fact and document (the coverage, the fact's card and its 'not in' line ask)."""
+        key = (group.group_id, doc_id)
+        if (found := self._cells.get(key)) is None:
+            found = self._cells[key] = self._cell(group, doc_id)
+        return found
+
+    def _cell(self, group: Group, doc_id: str) -> Cell:
         by_id = self.claim_by_id
         own = group.members.get(doc_id, [])
         if own:
@@ -223,21 +235,88 @@ def _kind_order(kind: str) -> tuple[int, str]:
     return (KINDS.index(kind) if kind in KINDS else len(KINDS), kind)
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, event_id: str) -> pl.DataFrame:
-    return con.sql(sql, params={"event_id": event_id}).pl()
+@dataclass
+class EventFrames:
+    """One event's rows as the report reads them (`read_events`): what a worker needs to build
+    its page without the store."""
+
+    event_id: str
+    documents: pl.DataFrame
+    claims: pl.DataFrame
+    divergences: pl.DataFrame
+    omissions: pl.DataFrame
+    pairs: pl.DataFrame
+    terms: pl.DataFrame
+    model: str | None
+
+
+# Every event's rows in one query a table, in each event's reading order; `chosen` is a registered
+# frame of the event ids to read.
+_QUERIES = {
+    "documents": "SELECT d.event_id, d.doc_id, coalesce(d.source, d.doc_id) AS name,"
+    " d.label AS given, d.source_kind, d.date, d.title, d.url, length(d.text) AS length,"
+    " coalesce(n.n_claims, 0) AS n_claims"
+    " FROM documents d LEFT JOIN (SELECT doc_id, count(*) AS n_claims FROM claims GROUP BY doc_id)"
+    " n USING (doc_id)"
+    " WHERE d.event_id IN (SELECT event_id FROM {chosen})"
+    " ORDER BY d.event_id, d.date NULLS LAST, coalesce(d.label, name), d.doc_id",
+    "claims": "SELECT c.event_id, c.claim_id, c.doc_id, c.position, c.text, c.speaker, c.kind,"
+    " CASE WHEN c.kind = 'statement' THEN coalesce(g.group_id, 'solo:' || c.claim_id)"
+    " END AS group_id"
+    " FROM claims c LEFT JOIN claim_groups g USING (claim_id)"
+    " WHERE c.event_id IN (SELECT event_id FROM {chosen})"
+    " ORDER BY c.event_id, c.doc_id, c.position",
+    "divergences": "SELECT * FROM divergences WHERE event_id IN (SELECT event_id FROM {chosen})"
+    " ORDER BY event_id, claim_a, claim_b, kind",
+    "omissions": "SELECT * FROM omissions WHERE event_id IN (SELECT event_id FROM {chosen})"
+    " ORDER BY event_id, claim_id, missing_in_doc",
+    "pairs": "SELECT * FROM claim_pairs WHERE event_id IN (SELECT event_id FROM {chosen})"
+    " ORDER BY event_id, claim_a, claim_b",
+    "terms": "SELECT * FROM term_contrasts WHERE event_id IN (SELECT event_id FROM {chosen})"
+    " ORDER BY event_id, doc_id, z DESC, term",
+    # the embedding model with most vectors for the event's claims (named in the footer)
+    "models": "SELECT c.event_id, e.model, count(*) AS n FROM embeddings e JOIN claims c"
+    " USING (text_sha256) WHERE c.event_id IN (SELECT event_id FROM {chosen})"
+    " GROUP BY c.event_id, e.model ORDER BY c.event_id, n DESC, e.model",
+}
+
+
+def read_events(con: duckdb.DuckDBPyConnection, event_ids: list[str]) -> dict[str, EventFrames]:
+    """The rows of every event of `event_ids` for its report: one query a table for all of them,
+    split by event in the order of `event_ids`."""
+    name = f"_report_events_{uuid.uuid4().hex}"  # a name of its own on a shared connection
+    con.register(name, pl.DataFrame({"event_id": event_ids}, schema={"event_id": pl.String}))
+    try:
+        tables = {table: con.sql(sql.format(chosen=name)).pl() for table, sql in _QUERIES.items()}
+    finally:
+        con.unregister(name)
+    parts = {
+        table: {key[0]: part for key, part in frame.partition_by("event_id", as_dict=True).items()}
+        for table, frame in tables.items()
+    }
+    models: dict[str, str] = {}
+    for event_id, model, _ in tables["models"].iter_rows():
+        models.setdefault(event_id, model)
+    return {
+        event_id: EventFrames(
+            event_id=event_id,
+            model=models.get(event_id),
+            **{
+                table: parts[table].get(event_id, tables[table].clear())
+                for table in ("documents", "claims", "divergences", "omissions", "pairs", "terms")
+            },
+        )
+        for event_id in event_ids
+    }
 
 
 def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
-    documents = _frame(
-        con,
-        "SELECT d.doc_id, coalesce(d.source, d.doc_id) AS name, d.label AS given, d.source_kind,"
-        " d.date, d.title,"
-        " d.url, length(d.text) AS length,"
-        " (SELECT count(*) FROM claims c WHERE c.doc_id = d.doc_id) AS n_claims"
-        " FROM documents d WHERE d.event_id = $event_id"
-        " ORDER BY d.date NULLS LAST, coalesce(d.label, name), d.doc_id",
-        event_id,
-    )
+    return event_data(read_events(con, [event_id])[event_id])
+
+
+def event_data(frames: EventFrames) -> EventData:
+    """`EventFrames` -> the report's view of the event (no store needed: runs in a worker)."""
+    documents = frames.documents
     names = documents["name"].to_list()
     labels = list(
         document_labels(names, documents["given"].to_list(), documents["doc_id"].to_list()).values()
@@ -252,44 +331,20 @@ def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
         )
         for i, row in enumerate(documents.iter_rows(named=True))
     ]
-    claim_rows = _frame(
-        con,
-        "SELECT c.claim_id, c.doc_id, c.position, c.text, c.speaker, c.kind,"
-        " CASE WHEN c.kind = 'statement' THEN coalesce(g.group_id, 'solo:' || c.claim_id)"
-        " END AS group_id"
-        " FROM claims c LEFT JOIN claim_groups g USING (claim_id)"
-        " WHERE c.event_id = $event_id ORDER BY c.doc_id, c.position",
-        event_id,
-    )
     claims: dict[str, list[Claim]] = {d.doc_id: [] for d in docs}
-    for row in claim_rows.iter_rows(named=True):
+    for row in frames.claims.drop("event_id").iter_rows(named=True):
         claims.setdefault(row["doc_id"], []).append(Claim(**row))
     by_id = {c.claim_id: c for cs in claims.values() for c in cs}
-    divergences = _frame(
-        con,
-        "SELECT * FROM divergences WHERE event_id = $event_id ORDER BY claim_a, claim_b, kind",
-        event_id,
-    )
-    groups = _groups(docs, claims, by_id, divergences)
+    groups = _groups(docs, claims, by_id, frames.divergences)
     return EventData(
-        event_id=event_id,
+        event_id=frames.event_id,
         docs=docs,
         claims=claims,
         groups=groups,
-        omissions=_frame(
-            con, "SELECT * FROM omissions WHERE event_id = $event_id ORDER BY claim_id", event_id
-        ),
-        pairs=_frame(
-            con,
-            "SELECT * FROM claim_pairs WHERE event_id = $event_id ORDER BY claim_a, claim_b",
-            event_id,
-        ),
-        terms=_frame(
-            con,
-            "SELECT * FROM term_contrasts WHERE event_id = $event_id ORDER BY doc_id, z DESC, term",
-            event_id,
-        ),
-        model=_model(con, event_id),
+        omissions=frames.omissions,
+        pairs=frames.pairs,
+        terms=frames.terms,
+        model=frames.model,
     )
 
 
@@ -310,22 +365,19 @@ def _groups(docs, claims, by_id, divergences: pl.DataFrame) -> list[Group]:
             first_seen.setdefault(claim.group_id, (doc.index, claim.position))
     order = sorted(members, key=lambda g: (first_seen[g], g))
     groups = {g: Group(g, n, members[g]) for n, g in enumerate(order, start=1)}
-    for row in divergences.iter_rows(named=True):
-        a, b = by_id.get(row["claim_a"]), by_id.get(row["claim_b"])
+    if "salience" not in divergences.columns:
+        divergences = divergences.with_columns(salience=pl.lit(None, pl.Float64))
+    columns = ("claim_a", "claim_b", "kind", "score", "reason", "salience")
+    rows = divergences.select(*columns, "evidence_a", "evidence_b").iter_rows()
+    for claim_a, claim_b, kind, score, reason, salience, evidence_a, evidence_b in rows:
+        a, b = by_id.get(claim_a), by_id.get(claim_b)
         if a is None or b is None or a.group_id is None or b.group_id is None:
             continue
-        fields = (
-            row["claim_a"],
-            row["claim_b"],
-            row["kind"],
-            row["score"],
-            row["reason"],
-            row.get("salience"),
-        )
+        fields = (claim_a, claim_b, kind, score, reason, salience)
         if a.group_id == b.group_id:
             groups[a.group_id].divergences.append(Divergence(*fields))
-            _mark(a, row["kind"], row["evidence_a"], b.claim_id)
-            _mark(b, row["kind"], row["evidence_b"], a.claim_id)
+            _mark(a, kind, evidence_a, b.claim_id)
+            _mark(b, kind, evidence_b, a.claim_id)
         else:
             ga, gb = groups[a.group_id], groups[b.group_id]
             ga.divergences.append(Divergence(*fields, across=gb.number))
@@ -361,16 +413,6 @@ def evidence_spans(evidence: str | None, text: str) -> list[tuple[int, int]]:
         if 0 <= start < end <= len(text):
             spans.append((start, end))
     return spans
-
-
-def _model(con: duckdb.DuckDBPyConnection, event_id: str) -> str | None:
-    """The embedding model with most vectors for the event's claims (named in the footer)."""
-    best = con.sql(
-        "SELECT e.model, count(*) AS n FROM embeddings e JOIN claims c USING (text_sha256)"
-        " WHERE c.event_id = $event_id GROUP BY e.model ORDER BY n DESC, e.model LIMIT 1",
-        params={"event_id": event_id},
-    ).fetchall()
-    return best[0][0] if best else None
 
 
 def speaker_name(speaker: str | None) -> str:

@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 import textwrap
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
@@ -22,8 +23,31 @@ WORD = re.compile(r"\w[\w'’-]*")
 def plain(text: str | None, width: int = 0) -> str:
     """Text for a plotly label or hover: escaped, optionally wrapped with <br> every `width` chars."""
     text = " ".join((text or "").split())
-    lines = textwrap.wrap(text, width) if width and text else [text]
+    lines = wrap(text, width) if width and len(text) > width else [text]
     return "<br>".join(str(escape(line)) for line in lines)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`textwrap.wrap(text, width)` for a text whose whitespace is single spaces, without
+    textwrap's regex where nothing but spaces can break a line (no '-', no word over `width`):
+    then textwrap fills each line word by word, as here (tests compare the two)."""
+    words = text.split(" ")
+    if "-" in text or any(len(w) > width for w in words):
+        return textwrap.wrap(text, width)
+    lines, line = [], ""
+    for word in words:
+        if not word:
+            continue
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
 
 
 def snippet(text: str, width: int = 60) -> str:
@@ -56,13 +80,29 @@ def script_json(data) -> Markup:
 def distinct_words(text: str, others: list[str]) -> list[tuple[int, int]]:
     """Spans of the content words of `text` that none of `others` uses (compared the way the
     aligner compares words: lower-cased, stop words dropped, light suffix strip)."""
-    seen = {t for other in others for t in content_tokens(other)}
+    return unshared_words(text, {t for other in others for t in words_of(other)})
+
+
+def unshared_words(text: str, seen: set[str] | frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of the content words of `text` whose tokens are none of `seen` (`distinct_words`
+    with the other texts' tokens read once for a whole group)."""
     spans = []
     for match in WORD.finditer(text):
-        tokens = content_tokens(match.group())
+        tokens = _word_tokens(match.group())
         if tokens and not any(t in seen for t in tokens):
             spans.append(match.span())
     return spans
+
+
+@lru_cache(maxsize=8192)
+def words_of(text: str) -> frozenset[str]:
+    """The content tokens of a claim (`content_tokens`), read once per text."""
+    return frozenset(content_tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    return tuple(content_tokens(word))
 
 
 def highlight(
@@ -80,14 +120,13 @@ def highlight(
         piece = escape(text[start:end])
         over = sorted((e - s, k) for s, e, k in evidence if s <= start and end <= e)
         if over:
-            kinds = ", ".join(sorted({k for _, k in over}))
-            mark = Markup('<mark class="k-{}" title="{}">{}</mark>')
-            out.append(mark.format(kind_class(over[0][1]), kinds, piece))
+            kinds = escape(", ".join(sorted({k for _, k in over})))
+            out.append(f'<mark class="k-{kind_class(over[0][1])}" title="{kinds}">{piece}</mark>')
         elif any(s <= start and end <= e for s, e in distinct):
-            out.append(Markup('<span class="u">{}</span>').format(piece))
+            out.append(f'<span class="u">{piece}</span>')
         else:
             out.append(piece)
-    return Markup("").join(out)
+    return Markup("".join(out))  # every piece escaped above; kind_class is [a-z0-9-]
 
 
 def kind_class(kind: str) -> str:

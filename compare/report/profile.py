@@ -137,7 +137,7 @@ def coverage_bars(coverage: pl.DataFrame) -> go.Figure:
             ),
         ]
     )
-    return figures._layout(
+    return figures.layout_figure(
         fig, 80 + 40 * max(1, len(names)), barmode="overlay", xaxis_title="facts"
     )
 
@@ -158,7 +158,7 @@ def relation_bars(relations: pl.DataFrame) -> go.Figure:
             marker_color=figures.STATUS_COLORS.get(relation, "#999"),
         )
     n = relations["other_source"].n_unique()
-    return figures._layout(
+    return figures.layout_figure(
         fig, 80 + 40 * max(1, n), barmode="stack", xaxis_title="firmly aligned pairs"
     )
 
@@ -188,7 +188,7 @@ def timeline(rows: pl.DataFrame) -> go.Figure:
             text=[plain(e) for e in r["event_id"].to_list()],
             hovertemplate="%{text}<br>tells %{y:.0%} of its facts<extra></extra>",
         )
-    return figures._layout(fig, 320, yaxis={"tickformat": ".0%", "range": [0, 1.05]})
+    return figures.layout_figure(fig, 320, yaxis={"tickformat": ".0%", "range": [0, 1.05]})
 
 
 def ranked_bars(labels: list[str], values: list[float], title: str) -> go.Figure:
@@ -201,7 +201,7 @@ def ranked_bars(labels: list[str], values: list[float], title: str) -> go.Figure
             marker_color=figures.PALETTE[0],
         )
     )
-    return figures._layout(fig, 80 + 26 * max(1, len(labels)), xaxis_title=title)
+    return figures.layout_figure(fig, 80 + 26 * max(1, len(labels)), xaxis_title=title)
 
 
 @cache

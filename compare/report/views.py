@@ -21,7 +21,7 @@ from compare.report.data import (
     speaker_name,
 )
 from compare.report.figures import STATUS_COLORS
-from compare.report.markup import distinct_words, highlight, safe_url, snippet
+from compare.report.markup import highlight, safe_url, snippet, unshared_words, words_of
 
 BRIEF_FACTS = 4  # facts told differently that the brief shows
 BRIEF_COLUMNS = 3  # wordings side by side in one of them
@@ -99,11 +99,15 @@ def speaker_frame(event: EventData) -> pl.DataFrame:
 def group_view(event: EventData, group: Group) -> dict:
     docs = event.doc_by_id
     cards = []
+    # a word is "seen" by a document when another document of the fact uses it
+    own = {d: frozenset().union(*(words_of(c.text) for c in cs)) for d, cs in group.members.items()}
+    uses = Counter(t for words in own.values() for t in words)
     for doc in event.docs:
         claims = group.members.get(doc.doc_id, [])
         if not claims:
             continue
-        others = [c.text for d, cs in group.members.items() if d != doc.doc_id for c in cs]
+        mine = own[doc.doc_id]
+        seen = {t for t, n in uses.items() if n > (t in mine)}
         cards.append(
             {
                 "doc": doc,
@@ -111,7 +115,9 @@ def group_view(event: EventData, group: Group) -> dict:
                 "claims": [
                     {
                         "html": highlight(
-                            c.text, c.spans, distinct_words(c.text, others) if others else []
+                            c.text,
+                            c.spans,
+                            unshared_words(c.text, seen) if len(group.members) > 1 else [],
                         ),
                         "speaker": speaker_name(c.speaker),
                         "kinds": [k for k in KINDS if k in c.kinds] + sorted(c.kinds - set(KINDS)),
@@ -122,7 +128,7 @@ def group_view(event: EventData, group: Group) -> dict:
             }
         )
     by_id = event.claim_by_id
-    divergences = {}  # one line per (kind, documents, reason): several claims may share one
+    found = {}  # one line per (kind, documents, reason): several claims may share one
     for d in group.divergences:
         ends = [docs[by_id[c].doc_id] for c in (d.claim_a, d.claim_b) if c in by_id]
         ends.sort(key=lambda doc: doc.index)
@@ -132,13 +138,20 @@ def group_view(event: EventData, group: Group) -> dict:
             salience = d.salience if d.salience is not None else 0.0
             # Highest salience first, then by kind: the first SHOWN lines are what matters most.
             key = (-salience, rank, d.kind, ends[0].index, ends[1].index, reason, d.across or 0)
-            divergences[key] = {
+            found[key] = (d, ends, reason, salience)
+    keys = sorted(found)
+    ranked = []
+    for key in keys[: SHOWN + MORE_DIVERGENCES]:  # a line is only written out when it is listed
+        d, ends, reason, salience = found[key]
+        ranked.append(
+            {
                 "across": d.across,
                 "kind": d.kind,
                 "score": d.score,
                 "salience": salience,
                 **pair_line(ends[0], ends[1], reason),
             }
+        )
     present = [d.index for d in event.docs if d.doc_id in group.members]
     absent, elsewhere = [], []
     for d in event.docs:
@@ -149,7 +162,6 @@ def group_view(event: EventData, group: Group) -> dict:
             absent.append(d.tag)
         else:
             elsewhere.append({"doc": d.tag, "facts": cell.elsewhere, "status": cell.status})
-    ranked = [divergences[key] for key in sorted(divergences)]
     return {
         "group": group,
         "title": snippet(group.first().text, 110),
@@ -158,7 +170,7 @@ def group_view(event: EventData, group: Group) -> dict:
         "elsewhere": elsewhere,
         "divergences": ranked[:SHOWN],
         "more_divergences": ranked[SHOWN : SHOWN + MORE_DIVERGENCES],
-        "unlisted": max(0, len(ranked) - SHOWN - MORE_DIVERGENCES),
+        "unlisted": max(0, len(keys) - SHOWN - MORE_DIVERGENCES),
         "doc_codes": " ".join(f"d{i}" for i in present),
         "open": len(event.groups) <= 40 and len(present) > 1,
     }
@@ -401,9 +413,17 @@ def summary(event: EventData, title: str | None) -> dict:
         "shared_by_all": sum(len(g.members) == n_docs for g in event.groups) if n_docs > 1 else 0,
         "single_source": sum(len(g.members) == 1 for g in event.groups),
         "aligned_pairs": event.pairs.height,
-        "divergences": dict(Counter(kind for _, _, kind in divergences)),
+        # in KINDS order: a set's order changes from one process to the next
+        "divergences": dict(
+            sorted(Counter(kind for _, _, kind in divergences).items(), key=_kind_rank)
+        ),
         "agreement": [
             [None if np.isnan(v) else round(float(v), 2) for v in row] for row in agreement
         ],
         "model": event.model,
     }
+
+
+def _kind_rank(item: tuple[str, int]) -> tuple[int, str]:
+    kind = item[0]
+    return (KINDS.index(kind) if kind in KINDS else len(KINDS), kind)
