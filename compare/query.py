@@ -554,14 +554,12 @@ def format_rows(rows: pl.DataFrame, fmt: str, *, width: int = 120) -> str:
     if binary and fmt in ("json", "csv"):  # BLOBs as hex text: CSV and JSON have no bytes
         rows = rows.with_columns(pl.col(c).bin.encode("hex") for c in binary)
     if fmt == "json":  # valid JSON: NaN and infinities are null
-        return json.dumps(
-            _finite(rows.to_dicts()), default=str, ensure_ascii=False, allow_nan=False
-        )
+        return json.dumps(finite(rows.to_dicts()), default=str, ensure_ascii=False, allow_nan=False)
     if fmt == "csv":
         nested = [c for c, t in rows.schema.items() if t.is_nested()]
         flat = rows.with_columns(
             pl.Series(
-                c, [json.dumps(_finite(v), default=str, allow_nan=False) for v in rows[c].to_list()]
+                c, [json.dumps(finite(v), default=str, allow_nan=False) for v in rows[c].to_list()]
             )
             for c in nested
         )
@@ -586,14 +584,14 @@ def format_rows(rows: pl.DataFrame, fmt: str, *, width: int = 120) -> str:
     raise InputError(f"Unknown format '{fmt}'. Use one of: {', '.join(FORMATS)}.")
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
     """`value` with every NaN or infinite float (at any depth) as None."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from compare.text import verb_stem
 
-if TYPE_CHECKING:
-    from compare.diverge.claim import Claim
+
+class Claim(Protocol):
+    """What the diff reads of a `claim.Claim` (which imports `diff_words` from here)."""
+
+    diff_words: tuple[tuple[int, int, str], ...]
+
 
 # Words that say who speaks, not what is said: dropped from the diff (the speaker kind has them).
 _ATTRIBUTION = frozenset(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Sequence
 from contextlib import closing
@@ -32,6 +31,7 @@ from markupsafe import Markup
 
 from compare import atomic, store
 from compare.errors import InputError
+from compare.query import finite
 from compare.report import figures, views
 from compare.report.data import EventData, EventFrames, event_data, read_events
 from compare.report.markup import kind_class, script_json
@@ -392,14 +392,4 @@ def _figure_json(value) -> str:
     try:
         return str(script_json(value))
     except ValueError:
-        return str(script_json(_finite(value)))
-
-
-def _finite(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+        return str(script_json(finite(value)))
