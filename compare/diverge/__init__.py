@@ -37,8 +37,9 @@ The package follows the steps: `lexicon` (the data files as patterns), `numbers`
 `substitutions` (which changed words stand for which), `kinds` (two claims compared: the wording
 kinds and the relation), with one module per family of kinds (`conflicts`: number, entity,
 negation; `speakers`; `framing`: framing and hedging) and `evidence` (spans and quotes for
-reasons), `omissions` (omission salience), `terms` (term contrasts), `config` (schemas, kinds,
-relations, saliences, thresholds).
+reasons), `pairs` (the pairs of one call as rows, each distinct wording compared once),
+`omissions` (omission salience), `terms` (term contrasts), `config` (schemas, kinds, relations,
+saliences, thresholds).
 """
 
 from __future__ import annotations
