@@ -105,8 +105,8 @@ def _year_of(q: Quantity) -> int | None:
 def entity_finding(a: Claim, b: Claim, links) -> Finding | None:
     # A capitalised word the other text writes in lower case is a headline's Title Case, not a
     # name ("Woman Bit By Scorpion" vs "a woman was stung").
-    ma = [x for x in a.mentions if x.type != "name" or not _common_in(x.text, b.doc_text)]
-    mb = [y for y in b.mentions if y.type != "name" or not _common_in(y.text, a.doc_text)]
+    ma = [x for x in a.mentions if x.type != "name" or not common_in(x.text, b.doc_text)]
+    mb = [y for y in b.mentions if y.type != "name" or not common_in(y.text, a.doc_text)]
     if not ma or not mb:
         return None  # (a shortcut: no mention unmatched on one side, no finding)
     ua = [x for x in ma if not any(same_entity(x, y, links) for y in b.mentions)]
@@ -134,7 +134,7 @@ def entity_finding(a: Claim, b: Claim, links) -> Finding | None:
 
 
 @lru_cache(maxsize=4096)  # bounded like `_lower_words`: each key holds a document's text
-def _common_in(mention: str, doc_text: str) -> bool:
+def common_in(mention: str, doc_text: str) -> bool:
     """Most of the mention's words occur in lower case in `doc_text`."""
     words = [w.lower() for w in WORD.findall(mention) if not function_word(w.lower())]
     if not words:

@@ -38,7 +38,7 @@ def compare_claims(
     if across_languages(a.lang, b.lang):
         found = numbers_across(a, b)  # no English word list, stemmer or substitution
         return [found] if found else []
-    if _same_reading(a, b):  # wire copy: nothing but who is credited can differ
+    if same_reading(a, b):  # wire copy: nothing but who is credited can differ
         found = speaker_finding(a, b, links)
         return [found] if found else []
     return with_speaker(wording_findings(a, b, links, config), speaker_finding(a, b, links))
@@ -76,7 +76,7 @@ def wording_findings(a: Claim, b: Claim, links, config: DivergeConfig) -> list[F
     return [f for f in found if f is not None]
 
 
-def _same_reading(a: Claim, b: Claim) -> bool:
+def same_reading(a: Claim, b: Claim) -> bool:
     """The same sentence read the same way in both documents: text, words, names, numbers,
     speaker and reported subject."""
     return (

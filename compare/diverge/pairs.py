@@ -14,10 +14,10 @@ import json
 
 from compare.diverge.claim import Claim
 from compare.diverge.config import DivergeConfig
-from compare.diverge.conflicts import _common_in, across_languages
+from compare.diverge.conflicts import across_languages, common_in
 from compare.diverge.evidence import Finding
 from compare.diverge.framing import framing_cues
-from compare.diverge.kinds import _same_reading, compare_claims, with_speaker, wording_findings
+from compare.diverge.kinds import compare_claims, same_reading, with_speaker, wording_findings
 from compare.diverge.lexicon import Span
 from compare.diverge.speakers import attribution, credits_source, speaker_finding
 
@@ -41,7 +41,7 @@ class PairRows:
     def __call__(self, a: Claim, b: Claim, links: dict[str, set[str]]) -> list[Row]:
         if across_languages(a.lang, b.lang) or not _placeholder_free(a, b):
             return [row(f) for f in compare_claims(a, b, links, self.config)]
-        if _same_reading(a, b):  # wire copy: nothing but who is credited can differ
+        if same_reading(a, b):  # wire copy: nothing but who is credited can differ
             speaker = self._speaker(a, b, links)
             return [speaker] if speaker else []
         key = wording_key(a, b, links, self._side(a), self._side(b))
@@ -108,8 +108,8 @@ def wording_key(
         b.named_opener,
         a.speaker,
         b.speaker,
-        tuple(_common_in(name, b.doc_text) for name in names_a),
-        tuple(_common_in(name, a.doc_text) for name in names_b),
+        tuple(common_in(name, b.doc_text) for name in names_a),
+        tuple(common_in(name, a.doc_text) for name in names_b),
         frozenset((key, frozenset(links.get(role, ()))) for key, role in roles_a + roles_b),
         attribution(a, b),
         attribution(b, a),

@@ -93,7 +93,6 @@ def speaker_finding(a: Claim, b: Claim, links) -> Finding | None:
         )
     own, other = (a, b) if not sa else (b, a)
     who = other.speaker
-    # The other text quoting this very source is expected (a wire quoting a readout): lower score.
     # The other text quoting this very source ("the foreign ministry", "Beijing", "the Chinese
     # side" for Beijing's readout) credits the same speaker: nothing to report.
     if same_speaker(who, own.source, links) or within(who, own.source):
