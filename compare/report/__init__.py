@@ -33,7 +33,7 @@ from compare import atomic, store
 from compare.errors import InputError
 from compare.query import finite
 from compare.report import figures, views
-from compare.report.data import EventData, EventFrames, event_data, read_events
+from compare.report.data import EventData, EventFrames, event_data, load_event, read_events
 from compare.report.markup import kind_class, script_json
 from compare.text import noun, plural
 from compare.workers import default_workers, imap
@@ -209,8 +209,7 @@ def build_report(
     """The HTML page for one event of the store behind `con`. With `plotly="shared"` the page
     loads `plotly.min.js` from its own folder (see `write_reports`)."""
     store.require_events(con, [event_id])
-    event = event_data(read_events(con, [event_id])[event_id])
-    return render_report(event, title=title, plotly=plotly, generated=_now())
+    return render_report(load_event(con, event_id), title=title, plotly=plotly, generated=_now())
 
 
 def render_report(event: EventData, *, title: str | None, plotly: str, generated: str) -> str:

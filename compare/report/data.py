@@ -311,6 +311,7 @@ def read_events(con: duckdb.DuckDBPyConnection, event_ids: list[str]) -> dict[st
 
 
 def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
+    """One event of the store read for its report (`read_events` of one, then `event_data`)."""
     return event_data(read_events(con, [event_id])[event_id])
 
 
