@@ -122,8 +122,8 @@ def run(
 
     `engine="ray"` embeds, aligns and diverges on a Ray cluster (`ray_address`, else a local one).
 
-    `workers`: processes comparing events (local engine) or embedding actors (ray), and building
-    report pages; default one per core.
+    `workers`: processes detecting languages, segmenting, comparing events (local engine) or
+    embedding actors (ray), and building report pages; default one per core.
 
     Whatever makes it fail with exit 2 is checked before the store or `out` is written: the ray
     extra, an unwritable `out`, bad input, and no event of the input having two documents.
