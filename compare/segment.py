@@ -244,7 +244,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         for window_start, window_end in windows(line.group()):
             window = line.group()[window_start:window_end]
             offset = line.start() + window_start
-            bounds = starts(window) + [len(window)]
+            bounds = [*starts(window), len(window)]
             for a, b in itertools.pairwise(bounds):
                 spans.extend(_pieces(text, offset + a, offset + b))
     return spans
@@ -318,14 +318,15 @@ def _cyrillic_starts(line: str) -> list[int]:
     return starts
 
 
-def _sentence_starts(line: str) -> list[int]:
+@lru_cache(maxsize=1 << 14)  # a paragraph of wire copy recurs in every outlet that runs it
+def _sentence_starts(line: str) -> tuple[int, ...]:
     """Where each pysbd sentence starts in `line`; the spans between starts cover the whole line.
 
     pysbd's own char_span offsets are found with a regex search and go wrong on repeated or
     altered sentences, so each sentence is located by a forward search from the previous one.
     """
     if not any(ch.isalnum() for ch in line):
-        return [0]
+        return (0,)
     try:
         # pysbd's processor alone (1.8x faster than segment(), which also looks every sentence up
         # in the line by regex); the same starts unless pysbd altered a sentence, and then the
@@ -335,8 +336,8 @@ def _sentence_starts(line: str) -> list[int]:
             starts = _starts_of(line, _segmenter().segment(line))
     # A pysbd bug on an odd line must not lose the document's claims: keep the line whole.
     except Exception:  # noqa: BLE001
-        return [0]
-    return starts
+        return (0,)
+    return tuple(starts)
 
 
 def _starts_of(line: str, sentences: list[str], strict: bool = False) -> list[int] | None:
