@@ -398,9 +398,11 @@ def test_a_long_line_reaches_pysbd_in_short_windows_once_each(tmp_path, monkeypa
             return real.processor(text)
 
     monkeypatch.setattr(seg, "_segmenter", lambda: Recording())
+    seg._sentence_starts.cache_clear()  # a window met before is not read again
     line = ("lorem ipsum dolor sit amet consectetur " * 1000)[:40_000]  # no sentence end
     spans = seg.split_sentences(line)
-    assert max(seen) <= seg.PIECE_CHARS and sum(seen) == len(line)  # linear: each char once
+    # linear: each char at most once (a window that recurs is read once: the starts are cached)
+    assert max(seen) <= seg.PIECE_CHARS and len(line) // 10 < sum(seen) <= len(line)
     assert all(e - s <= seg.PIECE_CHARS for s, e in spans)
     assert "".join(line[s:e] for s, e in spans).replace(" ", "") == line.replace(" ", "")
     seen.clear()
