@@ -15,7 +15,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
@@ -46,6 +46,11 @@ def _start_worker() -> None:
     threadpool_limits(limits=1)
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+
+
 def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator[R]:
     """`map(fn, items)` on `workers` processes, in input order, at most `AHEAD` items per
     worker submitted ahead of the one being returned. `fn` must be a module-level function; an
@@ -54,8 +59,7 @@ def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator
     if workers <= 1 or (isinstance(items, list) and len(items) <= 1):
         yield from map(fn, items)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+    with _pool(workers) as pool:
         pending: deque[Future[R]] = deque()
         try:
             for item in items:
@@ -66,4 +70,33 @@ def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator
                 yield pending.popleft().result()
         finally:
             for future in pending:
+                future.cancel()
+
+
+def imap_unordered(
+    fn: Callable[[T], R], items: Iterable[T], workers: int = 1, ahead: int = AHEAD
+) -> Iterator[R]:
+    """`imap`, each result as soon as it is done: a long item holds back no other, so a worker
+    that finishes takes the next item while the other still works on its long one (in input
+    order, the window of `ahead` items per worker fills up behind the long item and the other
+    worker waits). At most `workers * ahead` items are in flight; results of one process run
+    (`workers <= 1`) come in input order."""
+    if workers <= 1 or (isinstance(items, list) and len(items) <= 1):
+        yield from map(fn, items)
+        return
+    with _pool(workers) as pool:
+        running: set[Future[R]] = set()
+        try:
+            for item in items:
+                running.add(pool.submit(fn, item))
+                while len(running) >= workers * ahead:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield future.result()
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in running:
                 future.cancel()
