@@ -233,7 +233,7 @@ def stage_align(args) -> dict:
     from compare import store
     from compare.align import AlignConfig
     from compare.embed import event_vectors, load_embedder
-    from compare.pipeline import COMPARE_AHEAD, WRITE_BATCH
+    from compare.pipeline import COMPARE_AHEAD, COMPARE_CLAIMS, WRITE_BATCH
     from compare.workers import default_workers, imap_unordered
 
     base = current_rss_mb()
@@ -253,7 +253,14 @@ def stage_align(args) -> dict:
 
     records, batch = [], []
     t_start = time.perf_counter()
-    results = imap_unordered(compare_timed, work(), default_workers(), ahead=COMPARE_AHEAD)
+    results = imap_unordered(
+        compare_timed,
+        work(),
+        default_workers(),
+        ahead=COMPARE_AHEAD,
+        weight=lambda item: item[2].height,
+        budget=COMPARE_CLAIMS,
+    )
     for event_id, n, docs, tables, timings in results:
         batch.append((event_id, tables))
         records.append(

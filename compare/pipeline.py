@@ -37,10 +37,12 @@ __all__ = ["Progress", "quiet"]  # re-exported: compare.progress defines them
 
 SEGMENT_CHUNK = 200  # documents segmented between two progress updates
 WRITE_BATCH = 16  # events compared, then written in one transaction
-# Events per worker in flight (compare.workers.imap_unordered): queued work for the workers while
-# this process writes a batch or reads the next events' vectors (2 left the pool idle a quarter of
-# the time; benchmarks/README.md, "align_overlap.py").
+# Events in flight to the comparing workers (compare.workers.imap_unordered): up to COMPARE_AHEAD
+# per worker while they hold at most COMPARE_CLAIMS claims, queued work for the workers while this
+# process writes a batch or reads the next events' vectors (benchmarks/README.md, "Keeping the
+# workers busy"); large events keep to `imap`'s 2 per worker (their results are large).
 COMPARE_AHEAD = 6
+COMPARE_CLAIMS = 6_000
 
 
 @dataclass
@@ -296,7 +298,12 @@ def align_store(
             )
             batch: list[tuple[str, dict[str, pl.DataFrame]]] = []
             results = imap_unordered(
-                partial(_compare_one, configs=configs), work, workers, ahead=COMPARE_AHEAD
+                partial(_compare_one, configs=configs),
+                work,
+                workers,
+                ahead=COMPARE_AHEAD,
+                weight=_claims_of,
+                budget=COMPARE_CLAIMS,
             )
             for event_id, claims, tables in results:
                 if claims["doc_id"].n_unique() < 2:
@@ -322,6 +329,10 @@ def align_store(
     summary.lonely_events.sort(key=order.__getitem__)
     summary.embedded = _cached(con) - cached_before
     return summary
+
+
+def _claims_of(work) -> int:
+    return work[2].height
 
 
 def _compare_one(work, configs) -> tuple[str, pl.DataFrame, dict[str, pl.DataFrame]]:

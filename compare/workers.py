@@ -74,29 +74,48 @@ def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator
 
 
 def imap_unordered(
-    fn: Callable[[T], R], items: Iterable[T], workers: int = 1, ahead: int = AHEAD
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    workers: int = 1,
+    *,
+    ahead: int = AHEAD,
+    weight: Callable[[T], int] | None = None,
+    budget: int = 0,
 ) -> Iterator[R]:
     """`imap`, each result as soon as it is done: a long item holds back no other, so a worker
     that finishes takes the next item while the other still works on its long one (in input
-    order, the window of `ahead` items per worker fills up behind the long item and the other
-    worker waits). At most `workers * ahead` items are in flight; results of one process run
-    (`workers <= 1`) come in input order."""
+    order, the window fills up behind the long item and the other worker waits).
+
+    `workers * AHEAD` items are always allowed in flight, as in `imap`; up to `workers * ahead`
+    while their `weight` adds up to at most `budget`, so that many small items keep the workers
+    busy while the caller is away (writing), and large ones (large results) are not held more
+    than `imap` holds. One process (`workers <= 1`) returns the results in input order."""
     if workers <= 1 or (isinstance(items, list) and len(items) <= 1):
         yield from map(fn, items)
         return
+
+    def full(running: dict[Future[R], int]) -> bool:
+        return len(running) >= workers * max(ahead, AHEAD) or (
+            len(running) >= workers * AHEAD and sum(running.values()) > budget
+        )
+
     with _pool(workers) as pool:
-        running: set[Future[R]] = set()
+        running: dict[Future[R], int] = {}
         try:
             for item in items:
-                running.add(pool.submit(fn, item))
-                while len(running) >= workers * ahead:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield future.result()
+                running[pool.submit(fn, item)] = weight(item) if weight else 0
+                while full(running):
+                    yield from _done(running)
             while running:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
+                yield from _done(running)
         finally:
             for future in running:
                 future.cancel()
+
+
+def _done(running: dict[Future[R], int]) -> Iterator[R]:
+    """The results of the items of `running` done next (at least one), taken out of it."""
+    done, _ = wait(running, return_when=FIRST_COMPLETED)
+    for future in done:
+        del running[future]
+        yield future.result()
