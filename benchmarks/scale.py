@@ -233,8 +233,8 @@ def stage_align(args) -> dict:
     from compare import store
     from compare.align import AlignConfig
     from compare.embed import event_vectors, load_embedder
-    from compare.pipeline import WRITE_BATCH
-    from compare.workers import default_workers, imap
+    from compare.pipeline import COMPARE_AHEAD, COMPARE_CLAIMS, WRITE_BATCH
+    from compare.workers import default_workers, imap_unordered
 
     base = current_rss_mb()
     con = _store()
@@ -253,7 +253,15 @@ def stage_align(args) -> dict:
 
     records, batch = [], []
     t_start = time.perf_counter()
-    for event_id, n, docs, tables, timings in imap(compare_timed, work(), default_workers()):
+    results = imap_unordered(
+        compare_timed,
+        work(),
+        default_workers(),
+        ahead=COMPARE_AHEAD,
+        weight=lambda item: item[2].height,
+        budget=COMPARE_CLAIMS,
+    )
+    for event_id, n, docs, tables, timings in results:
         batch.append((event_id, tables))
         records.append(
             {

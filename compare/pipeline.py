@@ -31,12 +31,18 @@ from compare.models import ModelChoice, choose
 from compare.progress import CountingEmbedder, Progress, quiet, stage
 from compare.segment import segment
 from compare.store import transaction
-from compare.workers import default_workers, imap, one_blas_thread
+from compare.workers import default_workers, imap, imap_unordered, one_blas_thread
 
 __all__ = ["Progress", "quiet"]  # re-exported: compare.progress defines them
 
 SEGMENT_CHUNK = 200  # documents segmented between two progress updates
 WRITE_BATCH = 16  # events compared, then written in one transaction
+# Events in flight to the comparing workers (compare.workers.imap_unordered): up to COMPARE_AHEAD
+# per worker while they hold at most COMPARE_CLAIMS claims, queued work for the workers while this
+# process writes a batch or reads the next events' vectors (benchmarks/README.md, "Keeping the
+# workers busy"); large events keep to `imap`'s 2 per worker (their results are large).
+COMPARE_AHEAD = 6
+COMPARE_CLAIMS = 6_000
 
 
 @dataclass
@@ -264,10 +270,12 @@ def align_store(
     workers: int | None = None,
 ) -> AlignSummary:
     """The local engine: embed, align and diverge the stored claims of `events` (default: all);
-    vectors are looked up per batch of events. This process reads, embeds and writes, one event
-    at a time in the given order, `WRITE_BATCH` events a transaction (an interrupted run keeps
-    every batch written before); `workers` processes (default: one per core, `compare.workers`)
-    compare the events, so 1 or N workers write the same rows.
+    vectors are looked up per batch of events. This process reads and embeds the events in the
+    given order and writes them as they come back compared, `WRITE_BATCH` events a transaction (an
+    interrupted run keeps every batch written before); `workers` processes (default: one per
+    core, `compare.workers.imap_unordered`) compare them, a long event holding back no other, so
+    1 or N workers write the same rows (in another order). The summary lists events in the given
+    order.
 
     `embedder` is one model for every event, or a `ModelChoice` that picks each event's model
     from its documents' languages (compare/models.py); `event_models` records the one used. The
@@ -289,7 +297,14 @@ def align_store(
                 for event_id, claims, vectors in event_vectors(con, counting, members)
             )
             batch: list[tuple[str, dict[str, pl.DataFrame]]] = []
-            results = imap(partial(_compare_one, configs=configs), work, workers)
+            results = imap_unordered(
+                partial(_compare_one, configs=configs),
+                work,
+                workers,
+                ahead=COMPARE_AHEAD,
+                weight=_claims_of,
+                budget=COMPARE_CLAIMS,
+            )
             for event_id, claims, tables in results:
                 if claims["doc_id"].n_unique() < 2:
                     summary.lonely_events.append(event_id)
@@ -309,8 +324,15 @@ def align_store(
             if batch:
                 write_events(con, batch)
             embedded += counting.texts
+    order = {event_id: i for i, event_id in enumerate(events)}  # the workers' order: as done
+    summary.events.sort(key=order.__getitem__)
+    summary.lonely_events.sort(key=order.__getitem__)
     summary.embedded = _cached(con) - cached_before
     return summary
+
+
+def _claims_of(work) -> int:
+    return work[2].height
 
 
 def _compare_one(work, configs) -> tuple[str, pl.DataFrame, dict[str, pl.DataFrame]]:

@@ -15,7 +15,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
@@ -46,6 +46,11 @@ def _start_worker() -> None:
     threadpool_limits(limits=1)
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+
+
 def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator[R]:
     """`map(fn, items)` on `workers` processes, in input order, at most `AHEAD` items per
     worker submitted ahead of the one being returned. `fn` must be a module-level function; an
@@ -54,8 +59,7 @@ def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator
     if workers <= 1 or (isinstance(items, list) and len(items) <= 1):
         yield from map(fn, items)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+    with _pool(workers) as pool:
         pending: deque[Future[R]] = deque()
         try:
             for item in items:
@@ -67,3 +71,51 @@ def imap(fn: Callable[[T], R], items: Iterable[T], workers: int = 1) -> Iterator
         finally:
             for future in pending:
                 future.cancel()
+
+
+def imap_unordered(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    workers: int = 1,
+    *,
+    ahead: int = AHEAD,
+    weight: Callable[[T], int] | None = None,
+    budget: int = 0,
+) -> Iterator[R]:
+    """`imap`, each result as soon as it is done: a long item holds back no other, so a worker
+    that finishes takes the next item while the other still works on its long one (in input
+    order, the window fills up behind the long item and the other worker waits).
+
+    `workers * AHEAD` items are always allowed in flight, as in `imap`; up to `workers * ahead`
+    while their `weight` adds up to at most `budget`, so that many small items keep the workers
+    busy while the caller is away (writing), and large ones (large results) are not held more
+    than `imap` holds. One process (`workers <= 1`) returns the results in input order."""
+    if workers <= 1 or (isinstance(items, list) and len(items) <= 1):
+        yield from map(fn, items)
+        return
+
+    def full(running: dict[Future[R], int]) -> bool:
+        return len(running) >= workers * max(ahead, AHEAD) or (
+            len(running) >= workers * AHEAD and sum(running.values()) > budget
+        )
+
+    with _pool(workers) as pool:
+        running: dict[Future[R], int] = {}
+        try:
+            for item in items:
+                running[pool.submit(fn, item)] = weight(item) if weight else 0
+                while full(running):
+                    yield from _done(running)
+            while running:
+                yield from _done(running)
+        finally:
+            for future in running:
+                future.cancel()
+
+
+def _done(running: dict[Future[R], int]) -> Iterator[R]:
+    """The results of the items of `running` done next (at least one), taken out of it."""
+    done, _ = wait(running, return_when=FIRST_COMPLETED)
+    for future in done:
+        del running[future]
+        yield future.result()
