@@ -32,6 +32,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from compare import store
 from compare.errors import InputError, MissingExtra
 
 BATCH_SIZE = 64  # benchmarks/README.md: batch size barely matters on 2 CPU threads
@@ -400,13 +401,7 @@ def event_vectors(
     Claims come in `store.read_table` order (doc_id, position), `vectors[i]` embeds `claims[i]`.
     """
     events = list(dict.fromkeys(events))
-    sizes = dict(
-        con.execute(
-            "SELECT event_id, count(*) FROM claims"
-            " WHERE event_id IN (SELECT unnest($events::VARCHAR[])) GROUP BY event_id",
-            {"events": events},
-        ).fetchall()
-    )
+    sizes = store.event_sizes(con, events)
     batch: list[str] = []
     held = 0
     for i, event_id in enumerate(events):

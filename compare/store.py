@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -241,6 +241,17 @@ def event_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         r[0] for r in con.execute("SELECT DISTINCT event_id FROM documents ORDER BY 1").fetchall()
     ]
+
+
+def event_sizes(con: duckdb.DuckDBPyConnection, events: Sequence[str]) -> dict[str, int]:
+    """Claims per event of `events` (an event without claims is missing)."""
+    return dict(
+        con.execute(
+            "SELECT event_id, count(*) FROM claims"
+            " WHERE event_id IN (SELECT unnest($events::VARCHAR[])) GROUP BY event_id",
+            {"events": list(events)},
+        ).fetchall()
+    )
 
 
 def require_events(con: duckdb.DuckDBPyConnection, events: Iterable[str] | None) -> list[str]:

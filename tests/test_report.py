@@ -21,7 +21,14 @@ from hypothesis import strategies as st
 from compare import store
 from compare.errors import InputError
 from compare.report import build_report, figures, slug, slugs, write_reports
-from compare.report.data import evidence_spans, load_event, short_labels, unique_labels
+from compare.report.data import (
+    event_batches,
+    evidence_spans,
+    load_event,
+    read_events,
+    short_labels,
+    unique_labels,
+)
 from compare.report.markup import highlight, safe_url, script_json
 
 pytest_plugins = ["tests.report_fixtures"]  # report_store; payloads are imported where used
@@ -219,6 +226,21 @@ def test_groups_follow_the_first_documents_reading_order(report_store):
     assert positions == sorted(positions)
     assert len(positions) == len({c.group_id for c in event.claims[first.doc_id]})
     assert [g.number for g in event.groups[: len(positions)]] == list(range(1, len(positions) + 1))
+
+
+def test_events_read_a_batch_at_a_time_are_the_events_read_at_once(report_store):
+    con = store.open_store(report_store, read_only=True)
+    events = store.event_ids(con)
+    whole = read_events(con, events)
+    for claims in (1, 10**9):  # one event a batch; all of them in one
+        batched = list(event_batches(con, events, claims))
+        assert [f.event_id for f in batched] == events
+        for frames in batched:
+            expected = whole[frames.event_id]
+            assert frames.model == expected.model
+            for table in ("documents", "claims", "divergences", "omissions", "pairs", "terms"):
+                assert getattr(frames, table).equals(getattr(expected, table)), table
+    con.close()
 
 
 def test_reading_view_holds_each_claim_and_each_pair_once(pages, report_store):

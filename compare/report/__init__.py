@@ -5,7 +5,8 @@ The store is opened read-only; no model is loaded. plotly.js is either inlined o
 by relative path (`"shared"`); by default a single report inlines it and several share it. Either
 way the page's Content-Security-Policy allows no remote origin. Figures come from `figures.py` as
 plain plotly JSON, and the page is one Jinja2 template with autoescaping. `write_reports` reads
-every chosen event's rows in one query a table, builds the pages on worker processes
+the chosen events' rows one query a table for a batch of events at a time (`data.event_batches`:
+what it holds stays bounded), builds the pages on worker processes
 (`compare/workers.py`) and writes them all or none (`atomic.Staging`). The reading view (two
 documents side by side) carries each document's claims once and every accepted pair once, and
 lays out the chosen two in the browser, so a 60-document event stays a few MB.
@@ -33,7 +34,7 @@ from compare import atomic, store
 from compare.errors import InputError
 from compare.query import finite
 from compare.report import figures, views
-from compare.report.data import EventData, EventFrames, event_data, load_event, read_events
+from compare.report.data import EventData, EventFrames, event_batches, event_data, load_event
 from compare.report.markup import kind_class, script_json
 from compare.text import noun, plural
 from compare.workers import default_workers, imap
@@ -95,45 +96,49 @@ def write_reports(
             for path in [*paths, out / PLOTLY_FILE, out / "index.html"]:
                 if path.exists() and (why := atomic.blocked(path)):
                     raise atomic.failed(path, why, "the report")
-            frames = read_events(con, chosen)
+            # the largest events first: the pool's last pages are short ones, and a long page
+            # does not hold back the pages queued behind it (each page's bytes do not change)
+            sizes = store.event_sizes(con, chosen)
+            order = sorted(range(len(chosen)), key=lambda i: -sizes.get(chosen[i], 0))
         except BaseException:
             if created:
                 atomic.remove_empty(out)
             raise
+        build = partial(_page, title=title, plotly=mode, generated=_now())
+        try:
+            with atomic.Staging(out, what="the report") as staging:
+                summaries: dict[Path, dict] = {}
+                # read a batch of events at a time while the pool builds pages: the whole store's
+                # rows are never held at once
+                work = event_batches(con, [chosen[i] for i in order])
+                # closed on leaving, on an error too: the pool is shut down before the staging goes
+                workers = min(workers or default_workers(), len(chosen))
+                with closing(imap(build, work, workers)) as pages:
+                    for path, html in zip([paths[i] for i in order], pages, strict=True):
+                        staging.add(path, html)
+                        if (summary := _read_summary(html[:200_000])) is not None:
+                            summaries[path] = summary
+                if mode == "shared" and _stale(out / PLOTLY_FILE, text := _plotlyjs()):
+                    staging.add(out / PLOTLY_FILE, text)
+                reports = report_summaries(out, summaries)
+                index = out / "index.html"
+                if len(reports) > 1:
+                    if replace_index or not foreign_index(index):
+                        staging.add(index, index_page(out, reports, title=title))
+                        paths.append(index)
+                    elif notes is not None:
+                        notes.append(
+                            f"Warning: '{index}' was not written by narrative-compare; it is left"
+                            " as it is and no index was written (pass --replace-index to replace"
+                            " it)."
+                        )
+                staging.commit()
+        except BaseException:
+            if created:  # leave no empty folder behind either
+                atomic.remove_empty(out)
+            raise
     finally:
         con.close()
-    build = partial(_page, title=title, plotly=mode, generated=_now())
-    try:
-        with atomic.Staging(out, what="the report") as staging:
-            summaries: dict[Path, dict] = {}
-            # the largest events first: the pool's last pages are short ones, and a long page
-            # does not hold back the pages queued behind it (each page's bytes do not change)
-            order = sorted(range(len(chosen)), key=lambda i: -frames[chosen[i]].claims.height)
-            work = [frames.pop(chosen[i]) for i in order]
-            # closed on leaving, on an error too: the pool is shut down before the staging goes
-            with closing(imap(build, work, min(workers or default_workers(), len(work)))) as pages:
-                for path, html in zip([paths[i] for i in order], pages, strict=True):
-                    staging.add(path, html)
-                    if (summary := _read_summary(html[:200_000])) is not None:
-                        summaries[path] = summary
-            if mode == "shared" and _stale(out / PLOTLY_FILE, text := _plotlyjs()):
-                staging.add(out / PLOTLY_FILE, text)
-            reports = report_summaries(out, summaries)
-            index = out / "index.html"
-            if len(reports) > 1:
-                if replace_index or not foreign_index(index):
-                    staging.add(index, index_page(out, reports, title=title))
-                    paths.append(index)
-                elif notes is not None:
-                    notes.append(
-                        f"Warning: '{index}' was not written by narrative-compare; it is left as"
-                        " it is and no index was written (pass --replace-index to replace it)."
-                    )
-            staging.commit()
-    except BaseException:
-        if created:  # leave no empty folder behind either
-            atomic.remove_empty(out)
-        raise
     return paths
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
@@ -20,6 +21,7 @@ import numpy as np
 import polars as pl
 from markupsafe import Markup
 
+from compare import store
 from compare.text import document_labels, short_labels, unique_labels  # noqa: F401
 
 KINDS = ("number", "entity", "negation", "speaker", "hedging", "framing", "elaborated", "reworded")
@@ -250,8 +252,8 @@ class EventFrames:
     model: str | None
 
 
-# Every event's rows in one query a table, in each event's reading order; `chosen` is a registered
-# frame of the event ids to read.
+# The rows of a batch of events, one query a table, in each event's reading order; `chosen` is a
+# registered frame of the event ids to read.
 _QUERIES = {
     "documents": "SELECT d.event_id, d.doc_id, coalesce(d.source, d.doc_id) AS name,"
     " d.label AS given, d.source_kind, d.date, d.title, d.url, length(d.text) AS length,"
@@ -308,6 +310,28 @@ def read_events(con: duckdb.DuckDBPyConnection, event_ids: list[str]) -> dict[st
         )
         for event_id in event_ids
     }
+
+
+READ_CLAIMS = 50_000  # claims of the events `event_batches` reads at once
+
+
+def event_batches(
+    con: duckdb.DuckDBPyConnection, event_ids: list[str], claims: int = READ_CLAIMS
+) -> Iterator[EventFrames]:
+    """`read_events` of `event_ids` a batch at a time, each event's frames in the order of
+    `event_ids`: a batch holds events of about `claims` claims together (one event alone when it
+    is larger), so a pass over a whole store holds one batch, not every event's rows."""
+    sizes = store.event_sizes(con, event_ids)
+    batch: list[str] = []
+    held = 0
+    for i, event_id in enumerate(event_ids):
+        batch.append(event_id)
+        held += sizes.get(event_id, 0)
+        if held >= claims or i + 1 == len(event_ids):
+            frames = read_events(con, batch)
+            for member in batch:
+                yield frames.pop(member)
+            batch, held = [], 0
 
 
 def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
