@@ -401,14 +401,7 @@ def event_vectors(
     Claims come in `store.read_table` order (doc_id, position), `vectors[i]` embeds `claims[i]`.
     """
     events = list(dict.fromkeys(events))
-    sizes = store.event_sizes(con, events)
-    batch: list[str] = []
-    held = 0
-    for i, event_id in enumerate(events):
-        batch.append(event_id)
-        held += sizes.get(event_id, 0)
-        if held < batch_claims and i + 1 < len(events):
-            continue
+    for batch in store.batched_events(con, events, batch_claims):
         claims = con.sql(
             "SELECT * FROM claims WHERE event_id IN (SELECT unnest($events::VARCHAR[]))"
             " ORDER BY event_id, doc_id, position",
@@ -430,7 +423,6 @@ def event_vectors(
                 yield member, claims.clear(), np.zeros((0, 0), dtype=np.float32)
             else:
                 yield member, part.drop("_row"), vectors[part["_row"].to_numpy()]
-        batch, held = [], 0
 
 
 def cached_vectors(

@@ -254,6 +254,24 @@ def event_sizes(con: duckdb.DuckDBPyConnection, events: Sequence[str]) -> dict[s
     )
 
 
+def batched_events(
+    con: duckdb.DuckDBPyConnection, events: Sequence[str], claims: int
+) -> Iterator[list[str]]:
+    """`events` in their order, in batches of about `claims` claims: a batch closes once it holds
+    that many (an event larger than that is a batch of its own)."""
+    sizes = event_sizes(con, events)
+    batch: list[str] = []
+    held = 0
+    for event_id in events:
+        batch.append(event_id)
+        held += sizes.get(event_id, 0)
+        if held >= claims:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
 def require_events(con: duckdb.DuckDBPyConnection, events: Iterable[str] | None) -> list[str]:
     """`events` if every one is stored (default: all stored events), else a user error: the one
     unknown-event check of the engines, reports and queries."""

@@ -321,17 +321,10 @@ def event_batches(
     """`read_events` of `event_ids` a batch at a time, each event's frames in the order of
     `event_ids`: a batch holds events of about `claims` claims together (one event alone when it
     is larger), so a pass over a whole store holds one batch, not every event's rows."""
-    sizes = store.event_sizes(con, event_ids)
-    batch: list[str] = []
-    held = 0
-    for i, event_id in enumerate(event_ids):
-        batch.append(event_id)
-        held += sizes.get(event_id, 0)
-        if held >= claims or i + 1 == len(event_ids):
-            frames = read_events(con, batch)
-            for member in batch:
-                yield frames.pop(member)
-            batch, held = [], 0
+    for batch in store.batched_events(con, event_ids, claims):
+        frames = read_events(con, batch)
+        for member in batch:
+            yield frames.pop(member)
 
 
 def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> EventData:
