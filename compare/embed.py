@@ -401,7 +401,8 @@ def event_vectors(
     Claims come in `store.read_table` order (doc_id, position), `vectors[i]` embeds `claims[i]`.
     """
     events = list(dict.fromkeys(events))
-    for batch in store.batched_events(con, events, batch_claims):
+    sizes = store.event_sizes(con, events)
+    for batch in store.batched_events(events, sizes, batch_claims):
         claims = con.sql(
             "SELECT * FROM claims WHERE event_id IN (SELECT unnest($events::VARCHAR[]))"
             " ORDER BY event_id, doc_id, position",

@@ -255,11 +255,10 @@ def event_sizes(con: duckdb.DuckDBPyConnection, events: Sequence[str]) -> dict[s
 
 
 def batched_events(
-    con: duckdb.DuckDBPyConnection, events: Sequence[str], claims: int
+    events: Sequence[str], sizes: dict[str, int], claims: int
 ) -> Iterator[list[str]]:
-    """`events` in their order, in batches of about `claims` claims: a batch closes once it holds
-    that many (an event larger than that is a batch of its own)."""
-    sizes = event_sizes(con, events)
+    """`events` in their order, in batches of about `claims` claims (`sizes`: `event_sizes`): a
+    batch closes once it holds that many (an event larger than that is a batch of its own)."""
     batch: list[str] = []
     held = 0
     for event_id in events:

@@ -233,7 +233,7 @@ def test_events_read_a_batch_at_a_time_are_the_events_read_at_once(report_store)
     events = store.event_ids(con)
     whole = read_events(con, events)
     for claims in (1, 10**9):  # one event a batch; all of them in one
-        batched = list(event_batches(con, events, claims))
+        batched = list(event_batches(con, events, store.event_sizes(con, events), claims))
         assert [f.event_id for f in batched] == events
         for frames in batched:
             expected = whole[frames.event_id]

@@ -93,8 +93,7 @@ def _align_run(text_a: str, text_b: str, ra: list[Word], rb: list[Word]) -> list
     """Phrases of a and of b paired greedily by their most similar words (one-to-one, at least
     MIN_SIMILARITY); an unpaired phrase is a deletion or an insertion."""
     pa, pb = _chunks(text_a, ra), _chunks(text_b, rb)
-    # Each word read once (key, lower case, vector, valence), not once per word it is weighed
-    # against; each pair of words weighed once (`_similarity`).
+    # Each word read once (key, lower case, vector), not once per word it is weighed against.
     read_a = [[_read_word(text_a, u) for u in x] for x in pa]
     read_b = [[_read_word(text_b, v) for v in y] for y in pb]
     sims = [
@@ -113,35 +112,22 @@ def _align_run(text_a: str, text_b: str, ra: list[Word], rb: list[Word]) -> list
         if i not in used_a and j not in used_b:
             used_a.add(i)
             used_b.add(j)
-            out.append(_substitution(text_a, text_b, pa[i], pb[j], read_a[i], read_b[j], sim))
-    out += [
-        _substitution(text_a, text_b, x, [], read_a[i], [], 0.0)
-        for i, x in enumerate(pa)
-        if i not in used_a
-    ]
-    out += [
-        _substitution(text_a, text_b, [], y, [], read_b[j], 0.0)
-        for j, y in enumerate(pb)
-        if j not in used_b
-    ]
+            out.append(_substitution(text_a, text_b, pa[i], pb[j], float(sim)))
+    out += [_substitution(text_a, text_b, x, [], 0.0) for i, x in enumerate(pa) if i not in used_a]
+    out += [_substitution(text_a, text_b, [], y, 0.0) for j, y in enumerate(pb) if j not in used_b]
     return out
 
 
-ReadWord = tuple[str, str, "np.ndarray | None", float]  # match key, lower case, vector, valence
+def _read_word(text: str, w: Word) -> tuple[str, str, np.ndarray | None]:
+    """(match key, lower case, static vector) of a word of `text`."""
+    low = text[w[0] : w[1]].lower()
+    return w[2], low, word_vector(low)
 
 
-def _read_word(text: str, w: Word) -> ReadWord:
-    """(match key, lower case, static vector, valence) of a word of `text`."""
-    word = text[w[0] : w[1]]
-    low = word.lower()
-    return w[2], low, _word_vector(low), valence(word, w[2])
-
-
-def _similarity(u: ReadWord, v: ReadWord) -> float:
+def _similarity(u: tuple, v: tuple) -> float:
     """Cosine of two words' static vectors (`_read_word`); 1 for one stem ("stability" /
     "stabilise": the same first STEM_PREFIX letters)."""
-    key_a, wa, x, _ = u
-    key_b, wb, y, _ = v
+    (key_a, wa, x), (key_b, wb, y) = u, v
     if key_a == key_b or (len(wa) >= STEM_PREFIX and wa[:STEM_PREFIX] == wb[:STEM_PREFIX]):
         return 1.0
     return float(x @ y) if x is not None and y is not None else 0.0
@@ -172,16 +158,14 @@ def _joinable(gap: str) -> bool:
 _CONJUNCTIONS = frozenset({"and", "or", "but", "nor", "while", "as", "than"})
 
 
-def _substitution(
-    text_a, text_b, wa: list[Word], wb: list[Word], read_a, read_b, sim: float
-) -> Substitution:
-    """Words `wa` of a standing for `wb` of b (`read_a`, `read_b`: their `_read_word`)."""
+def _substitution(text_a, text_b, wa: list[Word], wb: list[Word], sim: float) -> Substitution:
+    sa, sb = _span(text_a, wa), _span(text_b, wb)
     return Substitution(
-        _span(text_a, wa),
-        _span(text_b, wb),
-        round(float(sim), 4),
-        _clip_valence(sum(r[3] for r in read_a)),
-        _clip_valence(sum(r[3] for r in read_b)),
+        sa,
+        sb,
+        round(sim, 4),
+        phrase_valence(text_a, wa),
+        phrase_valence(text_b, wb),
     )
 
 
@@ -203,7 +187,8 @@ def loaded_words(text: str, span: Span | None) -> list[Span]:
     ]
 
 
-def _clip_valence(total: float) -> float:
+def phrase_valence(text: str, words: list[Word]) -> float:
+    total = sum(valence(text[s:e], key) for s, e, key in words)
     return round(max(-4.0, min(4.0, total)), 3)
 
 

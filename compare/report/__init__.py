@@ -110,7 +110,7 @@ def write_reports(
                 summaries: dict[Path, dict] = {}
                 # read a batch of events at a time while the pool builds pages: the whole store's
                 # rows are never held at once
-                work = event_batches(con, [chosen[i] for i in order])
+                work = event_batches(con, [chosen[i] for i in order], sizes)
                 # closed on leaving, on an error too: the pool is shut down before the staging goes
                 workers = min(workers or default_workers(), len(chosen))
                 with closing(imap(build, work, workers)) as pages:

@@ -316,12 +316,16 @@ READ_CLAIMS = 50_000  # claims of the events `event_batches` reads at once
 
 
 def event_batches(
-    con: duckdb.DuckDBPyConnection, event_ids: list[str], claims: int = READ_CLAIMS
+    con: duckdb.DuckDBPyConnection,
+    event_ids: list[str],
+    sizes: dict[str, int],
+    claims: int = READ_CLAIMS,
 ) -> Iterator[EventFrames]:
-    """`read_events` of `event_ids` a batch at a time, each event's frames in the order of
-    `event_ids`: a batch holds events of about `claims` claims together (one event alone when it
-    is larger), so a pass over a whole store holds one batch, not every event's rows."""
-    for batch in store.batched_events(con, event_ids, claims):
+    """`read_events` of `event_ids` a batch at a time (`sizes`: `store.event_sizes`), each event's
+    frames in the order of `event_ids`: a batch holds events of about `claims` claims together
+    (one event alone when it is larger), so a pass over a whole store holds one batch, not every
+    event's rows."""
+    for batch in store.batched_events(event_ids, sizes, claims):
         frames = read_events(con, batch)
         for member in batch:
             yield frames.pop(member)
